@@ -1,0 +1,147 @@
+"""The ontology schema: the label set that report mining, harmonization and aggregation share.
+
+Ontologies are data (YAML). Built-in ones live in `labelmill/ontologies/NAME.yaml`; users pass a
+path to their own. Loading validates the file and names the field that is wrong.
+
+```yaml
+name: chestxray14
+version: 1
+labels:
+  - name: Effusion
+    description: fluid in the pleural space
+    codes: {mesh: "D010996"}
+    synonyms: [pleural effusion, effusions, pleural fluid]   # phrases that mean the label
+    abbreviations: [eff]                                      # short forms, matched as words
+    exclusions: [pericardial effusion]                        # phrases that look like it but are not
+    normal: [costophrenic angles are clear]                   # statements that the label is absent
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_LIST_FIELDS = ("synonyms", "abbreviations", "exclusions", "normal")
+_KNOWN_FIELDS = {"name", "description", "codes", *_LIST_FIELDS}
+
+
+class OntologyError(ValueError):
+    """An ontology file that does not follow the schema; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One label of an ontology with the phrases that mention it, exclude it or deny it."""
+
+    name: str
+    description: str = ""
+    codes: dict[str, str] = field(default_factory=dict)
+    synonyms: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    normal: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ontology:
+    """A named, versioned list of concepts; `hash` changes whenever any of its content does."""
+
+    name: str
+    version: int
+    concepts: tuple[Concept, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [c.name for c in self.concepts]
+
+    def concept(self, name: str) -> Concept:
+        for c in self.concepts:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def hash(self) -> str:
+        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def builtin_names() -> list[str]:
+    """Names of the ontologies shipped with labelmill."""
+    files = resources.files("labelmill.ontologies").iterdir()
+    return sorted(f.name[: -len(".yaml")] for f in files if f.name.endswith(".yaml"))
+
+
+def load_ontology(name_or_path: str | Path) -> Ontology:
+    """Load a built-in ontology by name, or a user's YAML file by path."""
+    text_path = Path(name_or_path)
+    if str(name_or_path) in builtin_names():
+        resource = resources.files("labelmill.ontologies") / f"{name_or_path}.yaml"
+        return parse_ontology(yaml.safe_load(resource.read_text("utf-8")), str(name_or_path))
+    if not text_path.is_file():
+        known = ", ".join(builtin_names())
+        raise OntologyError(f"ontology {name_or_path!r} is neither a built-in ({known}) nor a file")
+    try:
+        data = yaml.safe_load(text_path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        raise OntologyError(f"{text_path}: not valid YAML: {exc}") from exc
+    return parse_ontology(data, str(text_path))
+
+
+def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
+    """Validate a parsed YAML document and build the `Ontology`; errors name the bad field."""
+    if not isinstance(data, dict):
+        raise OntologyError(f"{origin}: the top level must be a mapping with 'name' and 'labels'")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise OntologyError(f"{origin}: 'name' must be a non-empty string")
+    version = data.get("version", 1)
+    if not isinstance(version, int):
+        raise OntologyError(f"{origin}: 'version' must be an integer")
+    raw_labels = data.get("labels")
+    if not isinstance(raw_labels, list) or not raw_labels:
+        raise OntologyError(f"{origin}: 'labels' must be a non-empty list")
+    concepts: list[Concept] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw_labels):
+        where = f"{origin}: labels[{i}]"
+        if not isinstance(entry, dict):
+            raise OntologyError(f"{where} must be a mapping with at least 'name'")
+        unknown = set(entry) - _KNOWN_FIELDS
+        if unknown:
+            raise OntologyError(f"{where}: unknown field(s) {sorted(unknown)}")
+        label = entry.get("name")
+        if not isinstance(label, str) or not label.strip():
+            raise OntologyError(f"{where}: 'name' must be a non-empty string")
+        if label in seen:
+            raise OntologyError(f"{where}: duplicate label name {label!r}")
+        seen.add(label)
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in _LIST_FIELDS:
+            value = entry.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise OntologyError(f"{where} ({label}): {key!r} must be a list of strings")
+            lists[key] = tuple(value)
+        codes = entry.get("codes") or {}
+        if not isinstance(codes, dict):
+            raise OntologyError(f"{where} ({label}): 'codes' must be a mapping")
+        concepts.append(
+            Concept(
+                name=label,
+                description=str(entry.get("description") or ""),
+                codes={str(k): str(v) for k, v in codes.items()},
+                **lists,
+            )
+        )
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise OntologyError(f"{origin}: 'options' must be a mapping")
+    return Ontology(name=name, version=version, concepts=tuple(concepts), options=options)
