@@ -14,7 +14,7 @@ from typing import Any
 
 from labelmill.schemas.records import LabelRecord, Sample
 
-# name -> "module:Class". Imported lazily so that a build without an image model never imports torch.
+# name -> "module:Class", imported lazily: a build without an image model never imports torch.
 REGISTRY: dict[str, str] = {
     "manifest_labels": "labelmill.labelers.manifest_labels:ManifestLabels",
     "reports": "labelmill.labelers.reports.labeler:ReportLabeler",

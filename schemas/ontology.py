@@ -10,10 +10,10 @@ labels:
   - name: Effusion
     description: fluid in the pleural space
     codes: {mesh: "D010996"}
-    synonyms: [pleural effusion, effusions, pleural fluid]   # phrases that mean the label
-    abbreviations: [eff]                                      # short forms, matched as words
-    exclusions: [pericardial effusion]                        # phrases that look like it but are not
-    normal: [costophrenic angles are clear]                   # statements that the label is absent
+    synonyms: [pleural effusion, effusions]   # phrases that mean the label
+    abbreviations: [eff]                      # short forms, matched as words
+    exclusions: [pericardial effusion]        # look like it but are not
+    normal: [costophrenic angles are clear]   # statements that the label is absent
 ```
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,8 +29,11 @@ from typing import Any
 
 import yaml
 
-_LIST_FIELDS = ("synonyms", "abbreviations", "exclusions", "normal")
+_PHRASE_FIELDS = ("synonyms", "abbreviations", "exclusions", "normal")
+_PATTERN_FIELDS = ("patterns", "exclusion_patterns", "normal_patterns")
+_LIST_FIELDS = (*_PHRASE_FIELDS, *_PATTERN_FIELDS)
 _KNOWN_FIELDS = {"name", "description", "codes", *_LIST_FIELDS}
+_KNOWN_OPTIONS = {"ignore_sections", "no_finding"}
 
 
 class OntologyError(ValueError):
@@ -47,6 +51,9 @@ class Concept:
     abbreviations: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
     normal: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    exclusion_patterns: tuple[str, ...] = ()
+    normal_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,9 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise OntologyError(f"{where} ({label}): {key!r} must be a list of strings")
             lists[key] = tuple(value)
+        for key in _PATTERN_FIELDS:
+            for pattern in lists[key]:
+                _check_pattern(pattern, f"{where} ({label}): {key!r}")
         codes = entry.get("codes") or {}
         if not isinstance(codes, dict):
             raise OntologyError(f"{where} ({label}): 'codes' must be a mapping")
@@ -141,7 +151,40 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
                 **lists,
             )
         )
-    options = data.get("options") or {}
+    options = _parse_options(data.get("options") or {}, seen, origin)
+    return Ontology(name=name, version=version, concepts=tuple(concepts), options=options)
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    """Compile a pattern now so that a typo names its field instead of failing on the first report."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise OntologyError(f"{where}: invalid regular expression {pattern!r}: {exc}") from exc
+
+
+def _parse_options(options: Any, labels: set[str], origin: str) -> dict[str, Any]:
+    """Validate the ontology-level options; unknown keys are errors so that typos do not pass."""
     if not isinstance(options, dict):
         raise OntologyError(f"{origin}: 'options' must be a mapping")
-    return Ontology(name=name, version=version, concepts=tuple(concepts), options=options)
+    unknown = set(options) - _KNOWN_OPTIONS
+    if unknown:
+        raise OntologyError(
+            f"{origin}: unknown option(s) {sorted(unknown)}; known: {sorted(_KNOWN_OPTIONS)}"
+        )
+    sections = options.get("ignore_sections")
+    if sections is not None and (
+        not isinstance(sections, list) or not all(isinstance(v, str) for v in sections)
+    ):
+        raise OntologyError(f"{origin}: options.ignore_sections must be a list of section names")
+    rule = options.get("no_finding")
+    if rule is not None:
+        if not isinstance(rule, dict) or not isinstance(rule.get("label"), str):
+            raise OntologyError(f"{origin}: options.no_finding must be a mapping with 'label'")
+        ignore = rule.get("ignore") or []
+        if not isinstance(ignore, list):
+            raise OntologyError(f"{origin}: options.no_finding.ignore must be a list of labels")
+        missing = [v for v in [rule["label"], *ignore] if v not in labels]
+        if missing:
+            raise OntologyError(f"{origin}: options.no_finding names unknown label(s) {missing}")
+    return dict(options)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-# Label values, as in CheXpert: a label not mentioned is absent from the dict (null in fixed schemas).
+# Label values as in CheXpert; a label not mentioned is left out (null where a schema is fixed).
 POSITIVE, NEGATIVE, UNCERTAIN = 1, 0, -1
 
 
@@ -44,6 +44,7 @@ class Reason:
     REPORT_UNDECODABLE = "report_undecodable"
     LABELER_ERROR = "labeler_error"
     BAD_ROW = "bad_row"
+    UNEXPECTED_ERROR = "unexpected_error"
 
 
 @dataclass(frozen=True)

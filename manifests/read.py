@@ -1,0 +1,224 @@
+"""Read build inputs: a CSV, JSONL or Parquet manifest, or a folder of images and reports.
+
+Columns: `id` and `image` are required; `report` (inline text) or `report_path`, and `labels` (a
+list, or one `|`-separated string) are optional; every other column is kept as metadata.
+Relative paths resolve against the manifest's folder, and any fsspec URL (`gs://`, `s3://`)
+works where its file system is installed. A file-level problem (missing column, wrong
+encoding) raises `ManifestError` naming the file and column; a bad row becomes a `Reject`
+naming its row number (1-based, header not counted) so the rest of the build goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import posixpath
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import fsspec
+
+from labelmill.schemas.records import InputRow, Reason, Reject, Stage
+
+REQUIRED_COLUMNS = ("id", "image")
+KNOWN_COLUMNS = {"id", "image", "report", "report_path", "labels"}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", ".tiff", ".webp")
+
+
+class ManifestError(ValueError):
+    """The manifest as a whole cannot be read; the message names the file and what is wrong."""
+
+
+def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
+    """Read a manifest file or an input folder into rows and row-level rejects, in input order."""
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    if fs.isdir(fs_path):
+        return _read_folder(fs, path), []
+    if not fs.exists(fs_path):
+        raise ManifestError(f"{path}: no such manifest file or folder")
+    base = _parent(path)
+    rows: list[InputRow] = []
+    rejects: list[Reject] = []
+    for number, record in _records(fs, fs_path, path, encoding):
+        if isinstance(record, Reject):
+            rejects.append(record)
+            continue
+        rows.append(_to_row(number, record, base))
+    return rows, rejects
+
+
+def _parent(path: str) -> str:
+    return posixpath.dirname(path.rstrip("/")) or "."
+
+
+def resolve(base: str, value: str) -> str:
+    """Resolve a manifest path against the manifest's folder unless it is absolute or a URL."""
+    if "://" in value or value.startswith("/") or base in ("", "."):
+        return value
+    return posixpath.join(base, value)
+
+
+def _records(fs: Any, fs_path: str, path: str, encoding: str) -> Iterator[tuple[int, Any]]:
+    suffix = path.lower().rsplit(".", 1)[-1]
+    if suffix == "parquet":
+        yield from _parquet_records(fs, fs_path, path)
+        return
+    with fs.open(fs_path, "rb") as fh:
+        raw = fh.read()
+    try:
+        utf8 = encoding.lower().replace("_", "-") == "utf-8"
+        text = raw.decode("utf-8-sig" if utf8 else encoding)
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            f"{path}: not {encoding} text (byte {raw[exc.start]:#04x} at offset {exc.start});"
+            " re-save it as UTF-8 or pass its encoding (build config `manifest_encoding`)"
+        ) from exc
+    if suffix in ("jsonl", "ndjson", "json"):
+        yield from _jsonl_records(text, path)
+    elif suffix in ("csv", "tsv"):
+        yield from _csv_records(text, path, "\t" if suffix == "tsv" else ",")
+    else:
+        raise ManifestError(f"{path}: unknown manifest format; use .csv, .tsv, .jsonl or .parquet")
+
+
+def _check_columns(columns: list[str], path: str) -> None:
+    for column in REQUIRED_COLUMNS:
+        if column not in columns:
+            raise ManifestError(
+                f"{path}: required column {column!r} is missing (columns: {', '.join(columns)})"
+            )
+
+
+def _csv_records(text: str, path: str, delimiter: str) -> Iterator[tuple[int, Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
+        raise ManifestError(f"{path}: empty manifest (no header row)")
+    header = [h.strip() for h in header]
+    _check_columns(header, path)
+    for number, values in enumerate(reader, start=1):
+        if not values:
+            continue
+        if len(values) != len(header):
+            detail = f"row {number} has {len(values)} fields, header has {len(header)}"
+            yield number, Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, detail)
+            continue
+        yield number, {k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}
+
+
+def _jsonl_records(text: str, path: str) -> Iterator[tuple[int, Any]]:
+    checked = False
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, f"bad JSON: {exc}")
+            continue
+        if not isinstance(record, dict):
+            yield number, Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, "not a JSON object")
+            continue
+        if not checked:
+            _check_columns(list(record), path)
+            checked = True
+        yield number, record
+
+
+def _parquet_records(fs: Any, fs_path: str, path: str) -> Iterator[tuple[int, Any]]:
+    import pyarrow.parquet as pq
+
+    with fs.open(fs_path, "rb") as fh:
+        parquet = pq.ParquetFile(fh)
+        _check_columns(parquet.schema_arrow.names, path)
+        number = 0
+        for batch in parquet.iter_batches(batch_size=8192):
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record
+
+
+def _clean(value: Any) -> Any:
+    """Make a metadata value JSON-safe: NaN and infinities become None, dates ISO strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def parse_labels(value: Any) -> tuple[str, ...]:
+    """Labels as given by a source: a list, a JSON list in a string, or `a|b|c`."""
+    if _missing(value):
+        return ()
+    if isinstance(value, list | tuple):
+        items = [str(v) for v in value if v is not None]
+    else:
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                items = [str(v) for v in json.loads(text)]
+            except json.JSONDecodeError:
+                items = text.split("|")
+        else:
+            items = text.split("|")
+    return tuple(s.strip() for s in items if s.strip())
+
+
+def _text(value: Any) -> str:
+    if _missing(value):
+        return ""
+    return str(value).strip()
+
+
+def _to_row(number: int, record: dict[str, Any], base: str) -> InputRow:
+    image = _text(record.get("image"))
+    report_path = _text(record.get("report_path"))
+    report = record.get("report")
+    return InputRow(
+        row=number,
+        id=_text(record.get("id")),
+        image=resolve(base, image) if image else "",
+        report=None if _missing(report) else str(report),
+        report_path=resolve(base, report_path) if report_path else None,
+        labels=parse_labels(record.get("labels")),
+        meta={str(k): _clean(v) for k, v in record.items() if k not in KNOWN_COLUMNS},
+    )
+
+
+def _read_folder(fs: Any, path: str) -> list[InputRow]:
+    """Folder mode: `images/` and optional `reports/`, matched by file stem."""
+    root = path.rstrip("/")
+    images_dir = f"{root}/images"
+    if not fs.isdir(fsspec.core.url_to_fs(images_dir)[1]):
+        raise ManifestError(f"{path}: a folder input needs an images/ subfolder")
+    protocol = "" if "://" not in root else root.split("://", 1)[0] + "://"
+    images = sorted(
+        protocol + p if protocol and "://" not in p else p
+        for p in fs.find(fsspec.core.url_to_fs(images_dir)[1])
+        if p.lower().endswith(IMAGE_EXTENSIONS)
+    )
+    reports_fs_dir = fsspec.core.url_to_fs(f"{root}/reports")[1]
+    reports = {}
+    if fs.isdir(reports_fs_dir):
+        for p in fs.find(reports_fs_dir):
+            if p.endswith(".txt"):
+                reports[posixpath.splitext(posixpath.basename(p))[0]] = (
+                    protocol + p if protocol else p
+                )
+    rows = []
+    for number, image in enumerate(images, start=1):
+        stem = posixpath.splitext(posixpath.basename(image))[0]
+        rows.append(InputRow(row=number, id=stem, image=image, report_path=reports.get(stem)))
+    return rows

@@ -1,0 +1,77 @@
+"""Write a build's output manifests from its shard markers: manifest.parquet, rejects.parquet and
+the wids shard index. All three are derived data: rerunning this on the same markers gives the
+same files, which is what makes a resumed build equal a clean one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from labelmill.fileio import atomic_open, join, write_json
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("id", pa.string()),
+        ("row", pa.int64()),
+        ("shard", pa.string()),
+        ("members", pa.list_(pa.string())),
+        ("member_sizes", pa.list_(pa.int64())),
+        ("image_sha256", pa.string()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("report_present", pa.bool_()),
+        ("labels", pa.string()),
+        ("final", pa.string()),
+    ]
+)
+REJECTS_SCHEMA = pa.schema(
+    [
+        ("row", pa.int64()),
+        ("id", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+
+def write_parquet(url: str, rows: Sequence[dict[str, Any]], schema: pa.Schema) -> None:
+    """Atomically write rows as one Parquet file with a fixed schema."""
+    table = pa.Table.from_pylist(list(rows), schema=schema)
+    with atomic_open(url) as fh:
+        pq.write_table(table, fh)
+
+
+def file_md5(url: str) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with fsspec.open(url, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_wids_index(output: str, markers: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The wids shard index, urls relative to the output folder (so the folder can move)."""
+    index = {
+        "__kind__": "wids-shard-index-v1",
+        "wids_version": 1,
+        "shardlist": [
+            {
+                "url": m["shard"],
+                "nsamples": m["nsamples"],
+                "filesize": m["size"],
+                "md5sum": file_md5(join(output, m["shard"])),
+            }
+            for m in markers
+            if m["nsamples"] > 0
+        ],
+    }
+    write_json(join(output, "index.json"), index)
+    return index

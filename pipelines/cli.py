@@ -1,0 +1,37 @@
+"""The `labelmill` command line: one Typer app, one module per command.
+
+Each command module exposes `register(app)`; this file only lists them, so adding a command is one
+line here. Heavy imports (Beam, torch, spaCy) happen inside the commands, keeping `--help` fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+COMMANDS = [
+    "labelmill.pipelines.build_command",
+]
+
+app = typer.Typer(
+    name="labelmill",
+    help="Build weakly labeled WebDataset shards from images and reports, and audit their labels.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Build weakly labeled WebDataset shards from images and reports, and audit their labels."""
+
+
+for _module in COMMANDS:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
