@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import os
 import posixpath
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -51,14 +52,10 @@ def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], lis
 
 
 def _parent(path: str) -> str:
-    return posixpath.dirname(path.rstrip("/")) or "."
-
-
-def resolve(base: str, value: str) -> str:
-    """Resolve a manifest path against the manifest's folder unless it is absolute or a URL."""
-    if "://" in value or value.startswith("/") or base in ("", "."):
-        return value
-    return posixpath.join(base, value)
+    """The folder of a manifest; local ones made absolute so that workers elsewhere agree."""
+    if "://" in path:
+        return posixpath.dirname(path.rstrip("/"))
+    return os.path.dirname(os.path.abspath(path))
 
 
 def _records(fs: Any, fs_path: str, path: str, encoding: str) -> Iterator[tuple[int, Any]]:
@@ -189,36 +186,33 @@ def _to_row(number: int, record: dict[str, Any], base: str) -> InputRow:
     return InputRow(
         row=number,
         id=_text(record.get("id")),
-        image=resolve(base, image) if image else "",
+        image=image,
         report=None if _missing(report) else str(report),
-        report_path=resolve(base, report_path) if report_path else None,
+        report_path=report_path or None,
         labels=parse_labels(record.get("labels")),
         meta={str(k): _clean(v) for k, v in record.items() if k not in KNOWN_COLUMNS},
+        base=base,
     )
 
 
 def _read_folder(fs: Any, path: str) -> list[InputRow]:
     """Folder mode: `images/` and optional `reports/`, matched by file stem."""
-    root = path.rstrip("/")
-    images_dir = f"{root}/images"
-    if not fs.isdir(fsspec.core.url_to_fs(images_dir)[1]):
+    root = _parent(path.rstrip("/") + "/x")
+    _, root_fs = fsspec.core.url_to_fs(root)
+    if not fs.isdir(f"{root_fs}/images"):
         raise ManifestError(f"{path}: a folder input needs an images/ subfolder")
-    protocol = "" if "://" not in root else root.split("://", 1)[0] + "://"
-    images = sorted(
-        protocol + p if protocol and "://" not in p else p
-        for p in fs.find(fsspec.core.url_to_fs(images_dir)[1])
-        if p.lower().endswith(IMAGE_EXTENSIONS)
-    )
-    reports_fs_dir = fsspec.core.url_to_fs(f"{root}/reports")[1]
-    reports = {}
-    if fs.isdir(reports_fs_dir):
-        for p in fs.find(reports_fs_dir):
-            if p.endswith(".txt"):
-                reports[posixpath.splitext(posixpath.basename(p))[0]] = (
-                    protocol + p if protocol else p
-                )
-    rows = []
-    for number, image in enumerate(images, start=1):
-        stem = posixpath.splitext(posixpath.basename(image))[0]
-        rows.append(InputRow(row=number, id=stem, image=image, report_path=reports.get(stem)))
-    return rows
+
+    def listing(sub: str) -> list[str]:
+        if not fs.isdir(f"{root_fs}/{sub}"):
+            return []
+        return sorted(p[len(root_fs.rstrip("/")) + 1 :] for p in fs.find(f"{root_fs}/{sub}"))
+
+    def stem(p: str) -> str:
+        return posixpath.splitext(posixpath.basename(p))[0]
+
+    reports = {stem(p): p for p in listing("reports") if p.endswith(".txt")}
+    images = [p for p in listing("images") if p.lower().endswith(IMAGE_EXTENSIONS)]
+    return [
+        InputRow(row=n, id=stem(p), image=p, report_path=reports.get(stem(p)), base=root)
+        for n, p in enumerate(images, start=1)
+    ]

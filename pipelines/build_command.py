@@ -91,12 +91,14 @@ def build(
     Extra options go to Beam, e.g. --direct_num_workers 2 --direct_running_mode multi_processing,
     or --runner DataflowRunner --project P --region R --temp_location gs://... (see README).
     """
+    logging.basicConfig(
+        level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s", force=True
+    )
+    logging.getLogger("labelmill").setLevel(logging.WARNING)
     from labelmill.pipelines.build import run
     from labelmill.pipelines.plan import ResumeError
     from labelmill.pipelines.progress import summary_table
 
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("labelmill").setLevel(logging.WARNING)
     try:
         cfg = load_config(
             config,

@@ -50,7 +50,7 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     """Load and check one row; raises RejectError naming the reason when it cannot be written."""
     if not row.image:
         raise RejectError(Stage.IMAGE, Reason.MISSING_IMAGE_PATH, "the image column is empty")
-    data = read_bytes(row.image, Stage.IMAGE, Reason.FILE_NOT_FOUND)
+    data = read_bytes(row.resolve(row.image), Stage.IMAGE, Reason.FILE_NOT_FOUND)
     if not data:
         raise RejectError(Stage.IMAGE, Reason.EMPTY_FILE, f"{row.image}: zero bytes")
     if data[128:132] == b"DICM" or row.image.lower().endswith((".dcm", ".dicom")):
@@ -94,6 +94,8 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
         raise RejectError(Stage.IMAGE, Reason.DECOMPRESSION_BOMB, f"{url}: {exc}") from exc
     except UnidentifiedImageError as exc:
         raise RejectError(Stage.IMAGE, Reason.NOT_AN_IMAGE, f"{url}: not a known image") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _decode_error(url, exc) from exc
     width, height = image.size
     if width * height > options.max_pixels:
         raise RejectError(
@@ -112,8 +114,7 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
-        reason = Reason.TRUNCATED_IMAGE if "truncat" in str(exc).lower() else Reason.NOT_AN_IMAGE
-        raise RejectError(Stage.IMAGE, reason, f"{url}: {exc}") from exc
+        raise _decode_error(url, exc) from exc
     transforms: list[str] = []
     if image.size != (width, height):
         transforms.append("draft")
@@ -126,6 +127,12 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
         "JPG", "JPEG"
     )
     return image, info, same_format and not transforms
+
+
+def _decode_error(url: str, exc: Exception) -> RejectError:
+    """Pillow reports a short file and a corrupt one with the same exception types."""
+    reason = Reason.TRUNCATED_IMAGE if "truncat" in str(exc).lower() else Reason.NOT_AN_IMAGE
+    return RejectError(Stage.IMAGE, reason, f"{url}: {exc}")
 
 
 def _to_8bit(image: Image.Image, ext: str, transforms: list[str]) -> Image.Image:
@@ -231,7 +238,7 @@ def load_report(row: InputRow) -> tuple[str | None, dict[str, Any]]:
         return row.report, {"present": True, "source": "inline", "chars": len(row.report)}
     if not row.report_path:
         return None, {"present": False}
-    data = read_bytes(row.report_path, Stage.REPORT, Reason.REPORT_NOT_FOUND)
+    data = read_bytes(row.resolve(row.report_path), Stage.REPORT, Reason.REPORT_NOT_FOUND)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -35,6 +35,7 @@ ROWS_SCHEMA = pa.schema(
         ("report_path", pa.string()),
         ("labels", pa.list_(pa.string())),
         ("meta", pa.string()),
+        ("base", pa.string()),
     ]
 )
 
@@ -129,7 +130,7 @@ def cut_shards(
     current: list[tuple[InputRow, str]] = []
     current_bytes = 0
     for item in keyed:
-        size = _source_size(item[0].image) if max_bytes else 0
+        size = _source_size(item[0].resolve(item[0].image)) if max_bytes else 0
         full = len(current) >= max_samples or (max_bytes and current_bytes + size > max_bytes)
         if current and full:
             shards.append(current)
@@ -153,6 +154,7 @@ def _row_table(items: list[tuple[InputRow, str]]) -> pa.Table:
                 "report_path": row.report_path,
                 "labels": list(row.labels),
                 "meta": json.dumps(row.meta, sort_keys=True, default=str),
+                "base": row.base,
             }
             for row, key in items
         ],
@@ -174,6 +176,7 @@ def read_shard_rows(plan: Plan, index: int) -> list[tuple[InputRow, str]]:
                 report_path=r["report_path"],
                 labels=tuple(r["labels"] or ()),
                 meta=json.loads(r["meta"]),
+                base=r["base"],
             ),
             r["key"],
         )

@@ -1,4 +1,4 @@
-"""Build configuration: one frozen dataclass, read from YAML and CLI flags, written whole to run.json.
+"""Build configuration: a frozen dataclass, read from YAML and CLI flags, written to run.json.
 
 Everything that decides the bytes of a build lives here, so its hash tells a resumed build
 whether it may keep the shards already written.

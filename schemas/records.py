@@ -49,7 +49,12 @@ class Reason:
 
 @dataclass(frozen=True)
 class InputRow:
-    """One manifest row after column validation; `row` is its 0-based position in the manifest."""
+    """One manifest row after column validation.
+
+    `row` is its 1-based data row number. `image` and `report_path` are as the manifest gives
+    them (and as samples record them, so moving a dataset does not change its shards); `base`
+    is the folder that relative ones resolve against.
+    """
 
     row: int
     id: str
@@ -58,6 +63,13 @@ class InputRow:
     report_path: str | None = None
     labels: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    base: str = ""
+
+    def resolve(self, path: str) -> str:
+        """`path` from this row, resolved against the manifest's folder unless absolute or a URL."""
+        if not self.base or "://" in path or path.startswith("/"):
+            return path
+        return f"{self.base.rstrip('/')}/{path}"
 
 
 @dataclass
