@@ -97,8 +97,13 @@ def load_plan(output: str) -> Plan:
 
 
 def pending_shards(plan: Plan) -> list[int]:
-    """Shards to (re)build: those without a marker, or whose tar is missing or differs from it."""
-    fs, _ = fsspec.core.url_to_fs(plan.config.output)
+    """Shards to (re)build: those without a marker, or whose tar is missing or differs from it.
+
+    Temporary files left by a killed run are removed first.
+    """
+    fs, out = fsspec.core.url_to_fs(plan.config.output)
+    for leftover in fs.glob(f"{out}/shards/*.tmp-*") + fs.glob(f"{out}/{WORK}/*.tmp-*"):
+        fs.rm(leftover)
     todo = []
     for index in range(len(plan.shard_names)):
         marker_url, shard_url = plan.marker_url(index), plan.shard_url(index)

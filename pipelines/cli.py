@@ -12,6 +12,11 @@ import typer
 
 COMMANDS = [
     "labelmill.pipelines.build_command",
+    "labelmill.pipelines.harmonize",
+    "labelmill.pipelines.inspect",
+    "labelmill.pipelines.verify",
+    "labelmill.pipelines.export_relabel",
+    "labelmill.pipelines.label_reports",
 ]
 
 app = typer.Typer(

@@ -72,6 +72,7 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     )
     report, report_info = load_report(row)
     pixels = np.asarray(image.convert("RGB")) if options.keep_pixels else None
+    info.setdefault("original_mode", "")
     return Sample(
         row=row,
         key=key,

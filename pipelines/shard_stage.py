@@ -32,6 +32,7 @@ from labelmill.schemas.records import (
     Sample,
     Stage,
 )
+from labelmill.schemas.sample import sample_json
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +90,6 @@ def label_samples(labelers: Sequence[Labeler], samples: list[Sample]) -> list[Re
         for i, record in zip(todo, records, strict=True):
             samples[i].records.append(record)
     return [failed[i] for i in sorted(failed)]
-
-
-def sample_json(sample: Sample) -> dict[str, Any]:
-    """The `{key}.json` member: ids, source metadata, image and report info, every record."""
-    return {
-        "id": sample.row.id,
-        "key": sample.key,
-        "row": sample.row.row,
-        "meta": sample.row.meta,
-        "image": sample.image_info,
-        "report": sample.report_info,
-        "records": [record.to_json() for record in sample.records],
-        "final": sample.final,
-    }
 
 
 def sample_members(sample: Sample) -> dict[str, bytes]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="labelmill-hf-"))
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_MANIFEST = REPO / "sample_data" / "manifest.csv"

@@ -18,6 +18,7 @@ from PIL import Image
 from labelmill.manifests.keys import make_key
 from labelmill.pipelines.build import run
 from labelmill.schemas.config import BuildConfig
+from labelmill.schemas.sample import decode_sample_json
 
 DICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -170,7 +171,7 @@ def test_handled_images_record_what_was_done(tmp_path):
     shard = str(out / "shards" / "shard-000000.tar")
     samples = {}
     for sample in wds.WebDataset(shard, shardshuffle=False):
-        info = json.loads(sample["json"])
+        info = decode_sample_json(sample["json"])
         samples[info["id"]] = (info, Image.open(io.BytesIO(sample["png"])))
     info, image = samples["exif-rotated"]
     assert image.size == (40, 80)  # stored 80x40, shown rotated

@@ -1,0 +1,70 @@
+"""The layout of each sample's `{key}.json` member.
+
+Hugging Face `datasets` infers one Arrow schema from a WebDataset's first samples and casts
+every later sample to it, so this layout never varies: the same keys in every sample, no nulls,
+and no dicts keyed by data. The parts whose shape depends on the data (the manifest's extra
+columns, the label records, the final record, DICOM details, transforms) are JSON text;
+`decode_sample_json` turns them back into objects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from labelmill.schemas.records import Sample
+
+IMAGE_FIELDS = (
+    "format",
+    "width",
+    "height",
+    "bytes",
+    "sha256",
+    "source",
+    "original_format",
+    "original_width",
+    "original_height",
+    "original_mode",
+)
+JSON_TEXT_FIELDS = ("meta", "records", "final")
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+def sample_json(sample: Sample) -> dict[str, Any]:
+    """The `{key}.json` member: ids, source metadata, image and report info, every record."""
+    info = sample.image_info
+    report = sample.report_info
+    return {
+        "id": sample.row.id,
+        "key": sample.key,
+        "row": sample.row.row,
+        "image": {
+            **{field: info[field] for field in IMAGE_FIELDS},
+            "transforms": _text(info.get("transforms", [])),
+            "dicom": _text(info.get("dicom", {})),
+        },
+        "report": {
+            "present": bool(report.get("present")),
+            "source": str(report.get("source", "")),
+            "chars": int(report.get("chars", 0)),
+        },
+        "meta": _text(sample.row.meta),
+        "records": _text([record.to_json() for record in sample.records]),
+        "final": _text(sample.final or {}),
+    }
+
+
+def decode_sample_json(data: dict[str, Any] | bytes | str) -> dict[str, Any]:
+    """A `{key}.json` member (raw or already parsed) with its JSON-text parts parsed."""
+    value = json.loads(data) if isinstance(data, bytes | str) else dict(data)
+    for field in JSON_TEXT_FIELDS:
+        value[field] = json.loads(value[field])
+    value["final"] = value["final"] or None
+    image = dict(value["image"])
+    image["transforms"] = json.loads(image["transforms"])
+    image["dicom"] = json.loads(image["dicom"])
+    value["image"] = image
+    return value
