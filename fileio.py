@@ -47,9 +47,9 @@ def write_bytes(url: str, data: bytes) -> None:
         fh.write(data)
 
 
-def write_json(url: str, value: Any) -> None:
-    """Atomically write `value` as indented, key-sorted JSON (stable across runs)."""
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+def write_json(url: str, value: Any, indent: int | None = 2) -> None:
+    """Atomically write `value` as key-sorted JSON (stable across runs)."""
+    text = json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False, allow_nan=False)
     write_bytes(url, (text + "\n").encode("utf-8"))
 
 

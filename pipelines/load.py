@@ -38,6 +38,9 @@ class LoadOptions:
 def read_bytes(url: str, stage: str, missing: str) -> bytes:
     """Read a whole file from any fsspec URL, mapping I/O errors onto reject reasons."""
     try:
+        if "://" not in url:  # local: plain open() costs a fraction of fsspec's URL parsing
+            with open(url, "rb") as fh:
+                return fh.read()
         with fsspec.open(url, "rb") as fh:
             return fh.read()
     except FileNotFoundError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,11 +113,10 @@ def image_extension(image_format: str, rows: list[InputRow]) -> str:
 
 def _source_size(url: str) -> int:
     """Bytes of a local source file (0 when unknown); remote sizes are not fetched one by one."""
-    if "://" in url and not url.startswith("file://"):
+    if "://" in url:
         return 0
     try:
-        fs, path = fsspec.core.url_to_fs(url)
-        return int(fs.size(path) or 0)
+        return os.path.getsize(url)
     except OSError:
         return 0
 

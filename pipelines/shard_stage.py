@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
@@ -57,6 +58,20 @@ def _load(item: tuple[InputRow, str], options: LoadOptions) -> Sample | Reject:
     except Exception as exc:  # a loader bug must cost one sample, never the build
         detail = f"{row.image}: {type(exc).__name__}: {exc}"
         return Reject(row.row, row.id, Stage.IMAGE, Reason.UNEXPECTED_ERROR, detail)
+
+
+def _prefetch(
+    pool: ThreadPoolExecutor, rows: list[tuple[InputRow, str]], options: LoadOptions, ahead: int
+) -> Iterator[Sample | Reject]:
+    """Load rows in the pool, in order, keeping at most `ahead` loaded but unconsumed
+    (`pool.map` would queue the whole shard and hold every decoded image at once)."""
+    pending: deque[Future[Sample | Reject]] = deque()
+    for item in rows:
+        pending.append(pool.submit(_load, item, options))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _batches(items: Iterator[Sample | Reject], size: int) -> Iterator[list[Sample | Reject]]:
@@ -145,8 +160,9 @@ def build_shard(
     with ThreadPoolExecutor(plan.config.load_threads) as pool, open_shard(
         plan.shard_url(index)
     ) as writer:
-        loaded = pool.map(lambda item: _load(item, options), rows)
-        for batch in _batches(iter(loaded), plan.config.batch_size):
+        ahead = 2 * max(plan.config.batch_size, plan.config.load_threads)
+        loaded = _prefetch(pool, rows, options, ahead)
+        for batch in _batches(loaded, plan.config.batch_size):
             samples = [s for s in batch if isinstance(s, Sample)]
             rejects.extend(s for s in batch if isinstance(s, Reject))
             bad = label_samples(labelers, samples)
@@ -169,6 +185,6 @@ def build_shard(
         "rejects": [r.to_json() for r in sorted(rejects, key=lambda r: r.row)],
         "labelers": [labeler.describe() for labeler in labelers],
     }
-    write_json(plan.marker_url(index), marker)
+    write_json(plan.marker_url(index), marker, indent=None)
     log.info("wrote %s: %d samples, %d rejected", shard_name, len(written), len(rejects))
     return marker

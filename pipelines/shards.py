@@ -8,7 +8,6 @@ never leaves a partial shard under its final name.
 from __future__ import annotations
 
 import hashlib
-import io
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,34 +19,46 @@ from labelmill.manifests.keys import is_safe_member_name
 FIXED_MTIME = 946684800  # 2000-01-01: a constant, so rebuilds are byte-identical
 
 
-class _HashingWriter(io.RawIOBase):
-    """Pass-through writer that counts bytes and computes the sha256 of what goes by."""
+BLOCK = 512
+RECORD = 20 * BLOCK  # tar's record size: archives end padded to a multiple of it
 
-    def __init__(self, target: IO[bytes]) -> None:
-        self.target = target
-        self.sha256 = hashlib.sha256()
-        self.size = 0
 
-    def writable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.size
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.target.write(data)
-        self.sha256.update(data)
-        self.size += len(data)
-        return len(data)
+def member_header(name: str, size: int) -> bytes:
+    """A ustar header with fixed mode, owner and mtime (names over 100 bytes get a GNU
+    long-name header from the standard library). Writing it directly is several times cheaper
+    than `tarfile.addfile`, which matters at thousands of samples per second."""
+    encoded = name.encode("utf-8")
+    if len(encoded) > 100:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = size, FIXED_MTIME, 0o644
+        return info.tobuf(tarfile.GNU_FORMAT, "utf-8", "strict")
+    header = bytearray(BLOCK)
+    header[0 : len(encoded)] = encoded
+    header[100:108] = b"0000644\0"
+    header[108:116] = b"0000000\0"
+    header[116:124] = b"0000000\0"
+    header[124:136] = b"%011o\0" % size
+    header[136:148] = b"%011o\0" % FIXED_MTIME
+    header[148:156] = b" " * 8
+    header[156:157] = b"0"
+    header[257:265] = b"ustar\x0000"
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
 
 
 class ShardWriter:
     """Append samples (member suffix -> bytes) to one tar; `size` and `sha256` when closed."""
 
     def __init__(self, fh: IO[bytes]) -> None:
-        self._out = _HashingWriter(fh)
-        self._tar = tarfile.open(fileobj=self._out, mode="w", format=tarfile.PAX_FORMAT)
+        self._fh = fh
+        self._sha256 = hashlib.sha256()
+        self.size = 0
         self.count = 0
+
+    def _write(self, data: bytes) -> None:
+        self._fh.write(data)
+        self._sha256.update(data)
+        self.size += len(data)
 
     def write(self, key: str, members: dict[str, bytes]) -> dict[str, int]:
         """Write one sample's members in sorted order; returns member name -> size."""
@@ -57,27 +68,20 @@ class ShardWriter:
             if not is_safe_member_name(name):
                 raise ValueError(f"unsafe tar member name {name!r}")
             data = members[suffix]
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = FIXED_MTIME
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            self._tar.addfile(info, io.BytesIO(data))
+            padding = -len(data) % BLOCK
+            self._write(member_header(name, len(data)) + data + b"\0" * padding)
             sizes[name] = len(data)
         self.count += 1
         return sizes
 
     def close(self) -> None:
-        self._tar.close()
-
-    @property
-    def size(self) -> int:
-        return self._out.size
+        """End the archive: two zero blocks, padded to a whole record."""
+        end = 2 * BLOCK
+        self._write(b"\0" * (end + (-(self.size + end) % RECORD)))
 
     @property
     def sha256(self) -> str:
-        return self._out.sha256.hexdigest()
+        return self._sha256.hexdigest()
 
 
 @contextmanager
