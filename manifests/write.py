@@ -28,6 +28,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("height", pa.int32()),
         ("report_present", pa.bool_()),
         ("labels", pa.string()),
+        ("scores", pa.string()),
         ("final", pa.string()),
     ]
 )

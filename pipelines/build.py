@@ -1,6 +1,7 @@
-"""The build pipeline: plan, then one Beam stage that writes shards in parallel, then the manifests.
+"""The build pipeline: plan, a Beam stage that writes shards in parallel, then the manifests.
 
-    plan  ->  Create(shard ids) | Reshuffle | ParDo(BuildShardFn)  ->  finalize
+    plan  ->  Create(shard ids) | Reshuffle | ParDo(BuildShardFn)      ->  write_outputs
+              [with a label model: fit, then ParDo(FinalizeShardFn)]
 
 Only shard ids travel through Beam; each worker reads its shard's rows from the staged Parquet
 file, so memory stays flat as the dataset grows, on the in-process runner and on Dataflow alike.
@@ -10,34 +11,24 @@ A shard whose marker and tar check out is kept on a rerun; the rest are redone.
 from __future__ import annotations
 
 import logging
-import platform
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from typing import Any
 
 import apache_beam as beam
 import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from labelmill.fileio import join, read_json, sha256_file, write_json
+from labelmill.fileio import join, read_json, sha256_file
 from labelmill.labelers.base import Labeler, create
-from labelmill.manifests.write import (
-    MANIFEST_SCHEMA,
-    REJECTS_SCHEMA,
-    write_parquet,
-    write_wids_index,
-)
+from labelmill.pipelines import label_model_stage
+from labelmill.pipelines.outputs import write_outputs
 from labelmill.pipelines.plan import WORK, Plan, make_plan
 from labelmill.pipelines.progress import Progress
 from labelmill.pipelines.shard_stage import build_shard
 from labelmill.schemas.config import BuildConfig
-from labelmill.schemas.records import Reject
 
 log = logging.getLogger(__name__)
-
-VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
 
 
 def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -55,8 +46,9 @@ def make_labelers(plan: Plan) -> list[Labeler]:
 
 
 def make_finalizer(config: BuildConfig) -> Callable[[list], dict[str, Any]] | None:
-    """The aggregator that turns a sample's records into its final record, if configured."""
-    if not config.aggregate:
+    """The per-sample aggregator, if configured. A label model needs every sample's votes, so
+    it runs in its own pass after the shards are written (`label_model_stage`)."""
+    if not config.aggregate or config.aggregate.get("method") == "dawid-skene":
         return None
     from labelmill.labelers.aggregate import aggregator_from_config
 
@@ -116,11 +108,35 @@ def pending_shards(plan: Plan) -> list[int]:
     return todo
 
 
+class FinalizeShardFn(beam.DoFn):
+    """The label-model pass: writes each shard's final records with the fitted model."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+
+    def setup(self) -> None:
+        self.plan = load_plan(self.output)
+
+    def process(self, index: int) -> Any:
+        yield label_model_stage.finalize_shard(self.plan, index)["index"]
+
+
+def _run_stage(name: str, fn: beam.DoFn, indices: list[int], beam_args: Sequence[str]) -> None:
+    """One Beam job over shard ids: only ids travel; each worker reads and writes whole shards."""
+    pipeline = beam.Pipeline(options=pipeline_options(beam_args))
+    _ = (
+        pipeline
+        | f"{name}Ids" >> beam.Create(indices)
+        | f"{name}Spread" >> beam.Reshuffle()
+        | name >> beam.ParDo(fn)
+    )
+    pipeline.run().wait_until_finish()
+
+
 def run(
     config: BuildConfig,
     beam_args: Sequence[str] = (),
     overwrite: bool = False,
-    test_pipeline: beam.Pipeline | None = None,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Build `config.input` into `config.output`; returns the run summary (also in run.json)."""
@@ -130,70 +146,11 @@ def run(
     log.info("%d shards planned, %d to build", len(plan.shard_names), len(todo))
     if todo:
         with Progress(plan, todo, enabled=show_progress):
-            pipeline = test_pipeline or beam.Pipeline(options=pipeline_options(beam_args))
-            _ = (
-                pipeline
-                | "ShardIds" >> beam.Create(todo)
-                | "Spread" >> beam.Reshuffle()
-                | "BuildShards" >> beam.ParDo(BuildShardFn(config.output))
-            )
-            pipeline.run().wait_until_finish()
-    return finalize(plan, manifest_rejects, time.time() - started, rebuilt=len(todo))
-
-
-def finalize(
-    plan: Plan, manifest_rejects: list[Reject], wall: float, rebuilt: int
-) -> dict[str, Any]:
-    """Write manifest.parquet, rejects.parquet, index.json and run.json from the shard markers."""
-    output = plan.config.output
-    markers = [read_json(plan.marker_url(i)) for i in range(len(plan.shard_names))]
-    samples = [row for m in markers for row in m["samples"]]
-    rejects = [r.to_json() for r in manifest_rejects] + [r for m in markers for r in m["rejects"]]
-    rejects.sort(key=lambda r: r["row"])
-    write_parquet(join(output, "manifest.parquet"), samples, MANIFEST_SCHEMA)
-    write_parquet(join(output, "rejects.parquet"), rejects, REJECTS_SCHEMA)
-    write_wids_index(output, markers)
-    by_reason = Counter(r["reason"] for r in rejects)
-    examples: dict[str, list[dict[str, Any]]] = {}
-    for reject in rejects:
-        bucket = examples.setdefault(reject["reason"], [])
-        if len(bucket) < 3:
-            bucket.append(reject)
-    labelers = next((m["labelers"] for m in markers if m.get("labelers")), None)
-    summary = {
-        "config": plan.config.to_json(),
-        "fingerprint": plan.fingerprint,
-        "image_ext": plan.image_ext,
-        "versions": _versions(),
-        "labelers": labelers or [{"source": spec.name} for spec in plan.config.labelers],
-        "counts": {
-            "read": plan.read,
-            "written": len(samples),
-            "rejected": len(rejects),
-            "rejected_by_reason": dict(sorted(by_reason.items())),
-            "balanced": len(samples) + len(rejects) == plan.read,
-        },
-        "reject_examples": examples,
-        "shards": [
-            {key: m[key] for key in ("shard", "nsamples", "size", "sha256")} for m in markers
-        ],
-        "shards_rebuilt": rebuilt,
-        "wall_time_s": round(wall, 3),
-    }
-    write_json(join(output, "run.json"), summary)
-    if not summary["counts"]["balanced"]:
-        raise RuntimeError(
-            f"accounting error: written {len(samples)} + rejected {len(rejects)}"
-            f" != read {plan.read}"
-        )
-    return summary
-
-
-def _versions() -> dict[str, str]:
-    versions = {"labelmill": metadata.version("labelmill"), "python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
+            _run_stage("BuildShards", BuildShardFn(config.output), todo, beam_args)
+    if label_model_stage.needs_label_model(plan):
+        markers = [read_json(plan.marker_url(i)) for i in range(len(plan.shard_names))]
+        digest = label_model_stage.fit(plan, markers)
+        refit = label_model_stage.pending(plan, digest)
+        if refit:
+            _run_stage("FinalLabels", FinalizeShardFn(config.output), refit, beam_args)
+    return write_outputs(plan, manifest_rejects, time.time() - started, rebuilt=len(todo))

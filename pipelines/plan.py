@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from labelmill.fileio import atomic_open, join, read_json, write_json
 from labelmill.manifests.keys import make_key
 from labelmill.manifests.read import read_inputs
-from labelmill.schemas.config import BuildConfig
+from labelmill.schemas.config import BuildConfig, LabelerSpec, with_labeler
 from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 WORK = "_work"
@@ -194,12 +194,52 @@ def _fingerprint_rows(rows: list[InputRow], rejects: list[Reject]) -> str:
     return digest.hexdigest()
 
 
+def harmonize_labels(config: BuildConfig, rows: list[InputRow]) -> BuildConfig:
+    """Map the manifest's distinct label strings onto the ontology once, here in the launcher,
+    and hand the mapping to the `manifest_labels` labeler of every worker with the plan.
+    The decisions (method, score, model) are kept in `_work/harmonize.json` for the audit."""
+    if not config.harmonize:
+        return config
+    from labelmill.labelers.harmonize import Harmonizer
+
+    options = dict(config.harmonize)
+    harmonizer = Harmonizer(
+        options.pop("ontology"),
+        llm=options.pop("llm", "none"),
+        cache_dir=options.pop("cache_dir", None) or default_cache_dir("harmonize"),
+    )
+    if options:
+        raise ValueError(f"harmonize: unknown option(s) {sorted(options)}")
+    strings = sorted({label for row in rows for label in row.labels})
+    decisions = harmonizer.map(strings)
+    write_json(
+        join(config.output, WORK, "harmonize.json"),
+        {
+            "harmonizer": harmonizer.describe(),
+            "decisions": [decisions[s].to_json() for s in strings],
+        },
+    )
+    mapping = {raw: decision.label for raw, decision in decisions.items()}
+    spec = next((s for s in config.labelers if s.name == "manifest_labels"), None)
+    options = {**(spec.options if spec else {}), "mapping": mapping}
+    return with_labeler(config, LabelerSpec("manifest_labels", options))
+
+
+def default_cache_dir(name: str) -> str:
+    """Where model answers are cached between runs: $LABELMILL_CACHE or ~/.cache/labelmill."""
+    root = os.environ.get("LABELMILL_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "labelmill"
+    )
+    return os.path.join(root, name)
+
+
 def make_plan(config: BuildConfig, overwrite: bool = False) -> tuple[Plan, list[Reject]]:
     """Read the inputs, stage the rows and write `_work/plan.json`; returns the plan and the
     manifest-stage rejects. Refuses an output folder built with another config."""
     rows, rejects = read_inputs(config.input, config.manifest_encoding)
     fingerprint = config.fingerprint(_fingerprint_rows(rows, rejects))
     _check_previous(config, fingerprint, overwrite)
+    config = harmonize_labels(config, rows)
     keyed, key_rejects = assign_keys(rows)
     rejects = sorted([*rejects, *key_rejects], key=lambda r: r.row)
     ext = image_extension(config.image_format, [row for row, _ in keyed])

@@ -33,7 +33,7 @@ from labelmill.schemas.records import (
     Sample,
     Stage,
 )
-from labelmill.schemas.sample import sample_json
+from labelmill.schemas.sample import encode_sample_json, sample_document
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def sample_members(sample: Sample) -> dict[str, bytes]:
     """Member suffix -> bytes. A missing report is an empty `.txt` (and `report.present` false),
     so every sample of a build carries the same members."""
     members = {
-        "json": json.dumps(sample_json(sample), sort_keys=True, ensure_ascii=False).encode(),
+        "json": encode_sample_json(sample_document(sample)),
         sample.image_ext: sample.image,
         "txt": (sample.report or "").encode("utf-8"),
     }
@@ -141,6 +141,7 @@ def manifest_row(sample: Sample, shard: str, sizes: dict[str, int]) -> dict[str,
         "height": sample.image_info["height"],
         "report_present": bool(sample.report_info.get("present")),
         "labels": json.dumps({r.source: r.labels for r in sample.records}, sort_keys=True),
+        "scores": json.dumps({r.source: r.scores for r in sample.records}, sort_keys=True),
         "final": json.dumps(sample.final, sort_keys=True) if sample.final else None,
     }
 

@@ -33,8 +33,9 @@ def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
-def sample_json(sample: Sample) -> dict[str, Any]:
-    """The `{key}.json` member: ids, source metadata, image and report info, every record."""
+def sample_document(sample: Sample) -> dict[str, Any]:
+    """A sample's JSON document in its decoded form: ids, metadata, image and report info,
+    every label record and the final record."""
     info = sample.image_info
     report = sample.report_info
     return {
@@ -43,18 +44,33 @@ def sample_json(sample: Sample) -> dict[str, Any]:
         "row": sample.row.row,
         "image": {
             **{field: info[field] for field in IMAGE_FIELDS},
-            "transforms": _text(info.get("transforms", [])),
-            "dicom": _text(info.get("dicom", {})),
+            "transforms": list(info.get("transforms", [])),
+            "dicom": dict(info.get("dicom", {})),
         },
         "report": {
             "present": bool(report.get("present")),
             "source": str(report.get("source", "")),
             "chars": int(report.get("chars", 0)),
         },
-        "meta": _text(sample.row.meta),
-        "records": _text([record.to_json() for record in sample.records]),
-        "final": _text(sample.final or {}),
+        "meta": sample.row.meta,
+        "records": [record.to_json() for record in sample.records],
+        "final": sample.final,
     }
+
+
+def encode_sample_json(document: dict[str, Any]) -> bytes:
+    """The `{key}.json` member bytes for a decoded document (the inverse of decoding)."""
+    encoded = {
+        **document,
+        "meta": _text(document["meta"]),
+        "records": _text(document["records"]),
+        "final": _text(document["final"] or {}),
+    }
+    image = dict(document["image"])
+    image["transforms"] = _text(image["transforms"])
+    image["dicom"] = _text(image["dicom"])
+    encoded["image"] = image
+    return _text(encoded).encode("utf-8")
 
 
 def decode_sample_json(data: dict[str, Any] | bytes | str) -> dict[str, Any]:
