@@ -6,6 +6,7 @@ Unknown `--options` pass through to Beam, so the same command runs locally and o
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import replace
 from typing import Annotated
@@ -70,6 +71,9 @@ def build(
     ] = None,
     topk: Annotated[int | None, typer.Option(help="Classes kept per map location.")] = None,
     map_size: Annotated[int | None, typer.Option(help="Resample label maps to SxS.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Keep global classes above this probability.")
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Samples per labeler batch.")] = None,
     device: Annotated[
         str | None, typer.Option(help="auto | cpu | cuda, for the image model.")
@@ -91,6 +95,9 @@ def build(
     Extra options go to Beam, e.g. --direct_num_workers 2 --direct_running_mode multi_processing,
     or --runner DataflowRunner --project P --region R --temp_location gs://... (see README).
     """
+    # Our progress bar is the one to watch; model libraries' loading bars would interleave.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(
         level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s", force=True
     )
@@ -114,6 +121,7 @@ def build(
         image_options = {
             "topk": topk,
             "map_size": map_size,
+            "threshold": threshold,
             "device": device,
             "batch_size": batch_size,
         }

@@ -1,0 +1,113 @@
+"""The build with the real labelers plugged in: report mining, harmonized manifest labels, and
+both aggregators (majority per sample; Dawid-Skene in its own pass over all votes)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from labelmill.pipelines.build import run
+from labelmill.pipelines.shard_reader import iter_samples
+from labelmill.pipelines.verify import verify
+from labelmill.schemas.config import BuildConfig, LabelerSpec
+from labelmill.schemas.sample import decode_sample_json
+
+SAMPLE_MANIFEST = Path(__file__).resolve().parents[2] / "sample_data" / "manifest.csv"
+
+
+def config(out: Path, method: str) -> BuildConfig:
+    return BuildConfig(
+        input=str(SAMPLE_MANIFEST),
+        output=str(out),
+        shard_max_samples=12,
+        labelers=(
+            LabelerSpec("manifest_labels"),
+            LabelerSpec("reports", {"ontology": "chestxray14"}),
+        ),
+        harmonize={"ontology": "chestxray14", "llm": "none"},
+        aggregate={"method": method, "uncertain": "ignore"},
+    )
+
+
+def documents(out: Path) -> dict[str, dict]:
+    docs = {}
+    for shard in sorted((out / "shards").glob("*.tar")):
+        for _key, members in iter_samples(str(shard)):
+            doc = decode_sample_json(members["json"])
+            docs[doc["id"]] = doc
+    return docs
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    import os
+
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["LABELMILL_CACHE"] = str(path)
+    yield path
+    del os.environ["LABELMILL_CACHE"]
+
+
+@pytest.fixture(scope="module")
+def majority_build(tmp_path_factory, cache):
+    out = tmp_path_factory.mktemp("majority")
+    run(config(out, "majority"), show_progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ds_build(tmp_path_factory, cache):
+    out = tmp_path_factory.mktemp("ds")
+    run(config(out, "dawid-skene"), show_progress=False)
+    return out
+
+
+def test_reports_harmonized_labels_and_majority_final(majority_build):
+    docs = documents(majority_build)
+    ptx = {r["source"]: r for r in docs["study-004"]["records"]}
+    assert ptx["manifest"]["labels"] == {"Pneumothorax": 1}
+    assert ptx["manifest"]["evidence"] == [
+        {"label": "Pneumothorax", "raw": "PTX", "status": "mapped"}
+    ]
+    assert ptx["reports/chestxray14"]["labels"]["Pneumothorax"] == 1
+    evidence = ptx["reports/chestxray14"]["evidence"][0]
+    assert {"sentence", "start", "end", "section", "status", "trigger"} <= set(evidence)
+    final = docs["study-004"]["final"]
+    assert final["source"] == "aggregate/majority" and final["labels"]["Pneumothorax"] == 1
+    normal = docs["study-000"]
+    assert normal["final"]["labels"].get("Cardiomegaly") == 0  # "heart size is normal"
+    rows = {r["id"]: r for r in pq.read_table(majority_build / "manifest.parquet").to_pylist()}
+    assert json.loads(rows["study-004"]["labels"])["manifest"] == {"Pneumothorax": 1}
+    assert json.loads(rows["study-004"]["final"])["labels"]["Pneumothorax"] == 1
+    run_json = json.loads((majority_build / "run.json").read_text())
+    decisions = {d["raw"]: d for d in run_json["harmonize"]["decisions"]}
+    assert decisions["PTX"]["label"] == "Pneumothorax" and decisions["PTX"]["method"] == "lexical"
+    assert decisions["pericardial effusion"]["label"] is None  # an exclusion holds
+    assert {lab["source"] for lab in run_json["labelers"]} >= {"manifest", "reports/chestxray14"}
+
+
+def test_dawid_skene_pass_writes_final_records_and_stays_consistent(ds_build, majority_build):
+    docs = documents(ds_build)
+    assert all(d["final"]["source"] == "aggregate/dawid-skene" for d in docs.values())
+    assert verify(str(ds_build)) == []  # rewritten shards match run.json and the manifest
+    run_json = json.loads((ds_build / "run.json").read_text())
+    assert "Pneumothorax" in run_json["label_model"]
+    rows = pq.read_table(ds_build / "manifest.parquet").to_pylist()
+    assert all(json.loads(r["final"])["source"] == "aggregate/dawid-skene" for r in rows)
+    # the records themselves are the same as without the label model
+    other = documents(majority_build)
+    assert all(docs[i]["records"] == other[i]["records"] for i in docs)
+
+
+def test_dawid_skene_build_resumes_to_the_same_bytes(ds_build, tmp_path):
+    out = tmp_path / "resume"
+    shutil.copytree(ds_build, out)
+    (out / "shards" / "shard-000001.tar").unlink()
+    summary = run(config(out, "dawid-skene"), show_progress=False)
+    assert summary["shards_rebuilt"] == 1
+    for shard in sorted((ds_build / "shards").glob("*.tar")):
+        assert (out / "shards" / shard.name).read_bytes() == shard.read_bytes()
