@@ -17,6 +17,7 @@ COMMANDS = [
     "labelmill.pipelines.verify",
     "labelmill.pipelines.export_relabel",
     "labelmill.pipelines.label_reports",
+    "labelmill.pipelines.audit",
 ]
 
 app = typer.Typer(

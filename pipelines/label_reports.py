@@ -16,7 +16,10 @@ import typer
 
 
 def label_reports(
-    input: Annotated[str, typer.Argument(help="CSV, JSONL or Parquet with id,text; or a folder.")],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="INPUT", help="CSV, JSONL or Parquet with id,text; or a folder."),
+    ],
     output: Annotated[str, typer.Option("--output", "-o", help="OUT.jsonl or OUT.parquet.")],
     ontology: Annotated[
         str, typer.Option(help="chestxray14, chexpert, or the path of an ontology YAML.")
@@ -24,8 +27,7 @@ def label_reports(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (1 = in-process).")] = 1,
 ) -> None:
     """Label radiology reports with an ontology's findings: 1, 0, -1 or null, with evidence."""
-    from labelmill.labelers.reports.batch import label_texts
-    from labelmill.labelers.reports.labeler import get_engine
+    from labelmill.labelers.reports.labeler import get_engine, label_texts
     from labelmill.labelers.reports.report_io import (
         ReportInputError,
         check_output,
@@ -37,7 +39,7 @@ def label_reports(
     try:
         check_output(output)
         labels = get_engine(ontology).ontology.labels
-        reports = read_reports(input)
+        reports = read_reports(source)
     except (OntologyError, ReportInputError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -151,12 +151,13 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
                 **lists,
             )
         )
-    options = _parse_options(data.get("options") or {}, seen, origin)
+    raw_options = data.get("options")
+    options = _parse_options({} if raw_options is None else raw_options, seen, origin)
     return Ontology(name=name, version=version, concepts=tuple(concepts), options=options)
 
 
 def _check_pattern(pattern: str, where: str) -> None:
-    """Compile a pattern now so that a typo names its field instead of failing on the first report."""
+    """Compile a pattern at load, so that a typo names its field instead of failing mid-run."""
     try:
         re.compile(pattern)
     except re.error as exc:

@@ -118,3 +118,26 @@ def test_shard_max_bytes_cuts_by_source_size(tmp_path):
     summary = build(tmp_path / "bytes", shard_max_bytes=200_000, shard_max_samples=1000)
     sizes = [s["nsamples"] for s in summary["shards"]]
     assert len(sizes) > 3 and sum(sizes) == 36
+
+
+def test_inputs_and_outputs_on_a_remote_file_system(tmp_path):
+    """Any fsspec URL works for inputs and outputs; `memory://` stands in for gs:// and s3://."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    source = SAMPLE_MANIFEST.parent
+    for path in sorted((source / "images").iterdir())[:6]:
+        fs.pipe(f"/data/images/{path.name}", path.read_bytes())
+    names = sorted(p.name for p in (source / "images").iterdir())[:6]
+    rows = "\n".join(f"{n.split('.')[0]},images/{n},Report {n}." for n in names)
+    fs.pipe("/data/m.csv", f"id,image,report\n{rows}\n".encode())
+    summary = run(
+        BuildConfig(input="memory://data/m.csv", output="memory://out", shard_max_samples=4),
+        show_progress=False,
+    )
+    assert summary["counts"]["written"] == 6 and summary["counts"]["balanced"]
+    assert fs.exists("/out/shards/shard-000001.tar") and fs.exists("/out/manifest.parquet")
+    assert not [p for p in fs.find("/out") if ".tmp-" in p]
+    from labelmill.pipelines.verify import verify
+
+    assert verify("memory://out") == []
