@@ -27,25 +27,12 @@ from pathlib import Path
 from labelmill.labelers.reports.engine import LabelResult, ReportEngine
 from labelmill.labelers.reports.labeler import get_engine
 from labelmill.labelers.reports.sections import Sentence, find_sections
+from labelmill.schemas.ontology import load_ontology
 
 WHEEL = "torchxrayvision==1.5.7"
 REPORTS_MEMBER = "torchxrayvision/data/NLMCXR_reports.tgz"
-LABELS = [
-    "Atelectasis",
-    "Cardiomegaly",
-    "Effusion",
-    "Infiltration",
-    "Mass",
-    "Nodule",
-    "Pneumonia",
-    "Pneumothorax",
-    "Consolidation",
-    "Edema",
-    "Emphysema",
-    "Fibrosis",
-    "Pleural_Thickening",
-    "Hernia",
-]
+# The 14 ChestX-ray14 labels in their usual order (the first 8 are the original ChestX-ray8).
+LABELS = load_ontology("chestxray14").labels
 # MeSH major heading (before the first "/") -> ChestX-ray14 label.
 MESH_TO_LABEL = {
     "Pulmonary Atelectasis": "Atelectasis",
