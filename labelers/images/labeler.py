@@ -1,0 +1,160 @@
+"""The image-model labeler: global multi-labels plus a dense top-k label map per image.
+
+Built from plain options so that Beam can pickle it; the model is loaded in `setup()`, once per
+worker. Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a
+GPU the forward pass runs under bf16 autocast with channels_last inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from labelmill.labelers.base import Labeler
+from labelmill.labelers.images.dense import DenseOutputs, check_class_count, kept_classes, summarize
+from labelmill.labelers.images.preprocess import MAX_ASPECT, Normalizer, check_pixels, group_by_size
+from labelmill.labelers.images.specs import LoadedModel, load_model, spec_name
+from labelmill.schemas.records import LabelRecord, Sample
+
+INDEX_ARRAY = "labelmap_idx"
+SCORE_ARRAY = "labelmap_score"
+
+
+def resolve_device(device: str) -> torch.device:
+    """ "auto" picks the GPU when there is one; "cuda" without one is an error, not a fallback."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for but no CUDA device is available")
+    return resolved
+
+
+class ImageModelLabeler(Labeler):
+    """Label images with a classifier's pooled prediction and its per-location top-k map."""
+
+    needs_pixels = True
+
+    def __init__(
+        self,
+        model: str = "imagenet-demo",
+        topk: int = 5,
+        map_size: int | None = None,
+        threshold: float = 0.5,
+        batch_size: int = 32,
+        device: str = "auto",
+    ) -> None:
+        if topk < 1 or batch_size < 1 or (map_size is not None and map_size < 1):
+            raise ValueError("topk, batch_size and map_size must be positive")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+        self.model, self.topk, self.map_size = model, topk, map_size
+        self.threshold, self.batch_size, self.device = threshold, batch_size, device
+        self.source = f"image/{spec_name(model)}"
+        self._loaded: LoadedModel | None = None
+        self._normalizer: Normalizer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Ship options only; each worker loads its own model in setup()."""
+        return {**self.__dict__, "_loaded": None, "_normalizer": None}
+
+    def _load(self) -> LoadedModel:
+        if self._loaded is None:
+            self._loaded = load_model(self.model)
+            check_class_count(len(self._loaded.classes))
+        return self._loaded
+
+    def setup(self) -> None:
+        loaded = self._load()
+        device = resolve_device(self.device)
+        loaded.net.to(device)
+        if device.type == "cuda":
+            loaded.net.to(memory_format=torch.channels_last)
+        self._normalizer = Normalizer(loaded.mean, loaded.std, device)
+
+    @staticmethod
+    def check(sample: Sample) -> None:
+        """Raise the RejectError that `label_batch` would raise for this sample, if any."""
+        check_pixels(sample)
+
+    def label_batch(self, samples: Sequence[Sample]) -> list[LabelRecord]:
+        """One record per sample; a sample without usable pixels rejects the call before any work.
+
+        Callers that want the rest of such a batch labeled check samples first with `check`.
+        """
+        if self._normalizer is None:
+            self.setup()
+        loaded, normalizer = self._loaded, self._normalizer
+        assert loaded is not None and normalizer is not None
+        images = [check_pixels(s) for s in samples]
+        records: dict[int, LabelRecord] = {}
+        groups = group_by_size([im.shape[:2] for im in images], loaded.image_size, loaded.stride)
+        for size, positions in groups.items():
+            for start in range(0, len(positions), self.batch_size):
+                chunk = positions[start : start + self.batch_size]
+                x = normalizer([images[i] for i in chunk], size)
+                cuda = x.device.type == "cuda"
+                with torch.inference_mode(), torch.autocast("cuda", torch.bfloat16, enabled=cuda):
+                    dense, pooled = loaded.net(x)
+                    out = summarize(dense, pooled, self.topk, self.map_size)
+                for row, i in enumerate(chunk):
+                    records[i] = self._record(out, row, size, loaded.classes)
+        return [records[i] for i in range(len(samples))]
+
+    def _record(
+        self, out: DenseOutputs, row: int, size: tuple[int, int], classes: list[str]
+    ) -> LabelRecord:
+        probs = out.global_probs[row]
+        kept = kept_classes(probs, self.topk, self.threshold)
+        h, w = out.grid
+        evidence = []
+        for c in kept:
+            y, x = divmod(int(out.peak_cell[row, c]), w)
+            evidence.append(
+                {
+                    "label": classes[c],
+                    "peak_score": round(float(out.peak_score[row, c]), 6),
+                    "peak_yx": [round((y + 0.5) / h, 6), round((x + 0.5) / w, 6)],
+                }
+            )
+        index, score = out.index[row], out.score[row]
+        return LabelRecord(
+            source=self.source,
+            labels={classes[c]: 1 for c in kept},
+            scores={classes[c]: float(probs[c]) for c in kept},
+            evidence=evidence,
+            meta={
+                "model": self.model,
+                "input_size": list(size),
+                "grid": [h, w],
+                "map_shape": list(index.shape),
+            },
+            arrays={INDEX_ARRAY: index, SCORE_ARRAY: score},
+        )
+
+    def describe(self) -> dict[str, Any]:
+        loaded = self._load()
+        return {
+            "source": self.source,
+            "model": self.model,
+            "classes": list(loaded.classes),
+            "topk": self.topk,
+            "map_size": self.map_size,
+            "threshold": self.threshold,
+            "global_labels": "top-k of the model's pooled softmax, plus classes >= threshold",
+            "arrays": {
+                INDEX_ARRAY: "int16 [k, H, W] class ids per location, best first",
+                SCORE_ARRAY: "float16 [k, H, W] softmax probability per location",
+            },
+            "preprocessing": {
+                "resize": "shorter side to image_size, aspect kept, longer side on the stride grid",
+                "image_size": loaded.image_size,
+                "stride": loaded.stride,
+                "max_aspect": MAX_ASPECT,
+                "interpolation": "bilinear, antialiased",
+                "mean": list(loaded.mean),
+                "std": list(loaded.std),
+            },
+        }

@@ -1,0 +1,58 @@
+"""Convert the stored label maps to the layout of the "Re-labeling ImageNet" release.
+
+ReLabel ships one `[2, k, H, W]` float tensor per image: `[0]` holds top-k scores and `[1]` the
+class ids (as floats). Its training code scatters the scores into a zero map over all classes,
+RoI-aligns the crop and applies a softmax, so the scores must behave as logits in which every
+class outside the top k sits at 0. The stored maps hold probabilities; the logit that makes
+softmax over (top-k logits, zeros elsewhere) give back exactly those probabilities at a location is
+log(p / q), with q the probability left over, spread evenly over the other classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from labelmill.labelers.images.labeler import INDEX_ARRAY, SCORE_ARRAY
+
+# Floor for the left-over probability, so that a top-k holding all the mass stays finite.
+MIN_REST = 1e-6
+
+
+def to_relabel(index: np.ndarray, score: np.ndarray, num_classes: int) -> np.ndarray:
+    """`[k, H, W]` ids and probabilities -> ReLabel's float32 `[2, k, H, W]` (logits, ids)."""
+    if index.shape != score.shape or index.ndim != 3:
+        raise ValueError(f"expected two [k, H, W] arrays, got {index.shape} and {score.shape}")
+    k = index.shape[0]
+    if num_classes <= k:
+        raise ValueError(f"num_classes ({num_classes}) must exceed k ({k})")
+    p = np.clip(score.astype(np.float64), MIN_REST, None)
+    rest = np.clip(1.0 - p.sum(axis=0, keepdims=True), MIN_REST, None) / (num_classes - k)
+    return np.stack([np.log(p / rest), index.astype(np.float64)]).astype(np.float32)
+
+
+def iter_shard_maps(root: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(key, index, score) for every sample with a label map in the `.tar` shards under `root`."""
+    import webdataset as wds
+
+    shards = sorted(str(p) for p in root.rglob("*.tar"))
+    if not shards:
+        return
+    dataset = wds.WebDataset(shards, shardshuffle=False, empty_check=False).decode()
+    for sample in dataset:
+        index = sample.get(f"{INDEX_ARRAY}.npy")
+        if index is not None:
+            yield sample["__key__"], index, sample[f"{SCORE_ARRAY}.npy"]
+
+
+def export_dir(root: Path, out: Path, num_classes: int) -> int:
+    """Write `{key}.npy` in ReLabel's layout for every map in the shards under `root`; returns
+    the count."""
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for key, index, score in iter_shard_maps(root):
+        np.save(out / f"{key}.npy", to_relabel(index, score, num_classes), allow_pickle=False)
+        count += 1
+    return count
