@@ -19,8 +19,6 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "labelmill"
-
 
 def read_strings(path: Path, column: str | None) -> list[str]:
     """Raw strings in input order: one per line of a text file, or the labels of a manifest
@@ -41,7 +39,7 @@ def read_strings(path: Path, column: str | None) -> list[str]:
         sep = "\t" if suffix == ".tsv" else ","
         frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     if column not in frame.columns:
-        raise typer.BadParameter(f"{path} has no column {column!r}", param_hint="--column")
+        raise ValueError(f"{path} has no column {column!r} (columns: {', '.join(frame.columns)})")
     return [label for value in frame[column] for label in parse_labels(value or None)]
 
 
@@ -55,7 +53,10 @@ def harmonize(
         "none"
     ),
     column: Annotated[str | None, typer.Option(help="Manifest column with the raw labels.")] = None,
-    cache_dir: Annotated[Path, typer.Option(help="Decision cache folder.")] = DEFAULT_CACHE,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Decision cache [default: $LABELMILL_CACHE/harmonize or ~/.cache/...]."),
+    ] = None,
     no_cache: Annotated[bool, typer.Option(help="Neither read nor write the cache.")] = False,
     details: Annotated[
         Path | None, typer.Option(help="Also write every decision with its reason as JSONL.")
@@ -63,14 +64,16 @@ def harmonize(
 ) -> None:
     """Map raw label strings onto an ontology: lexical, embeddings, then the optional LLM."""
     from labelmill.labelers.harmonize import Harmonizer
+    from labelmill.pipelines.plan import default_cache_dir
     from labelmill.schemas.ontology import OntologyError
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    if not input.is_file():
-        raise typer.BadParameter(f"{input}: no such file", param_hint="INPUT")
-    strings = read_strings(input, column)
     try:
-        harmonizer = Harmonizer(ontology, llm=llm, cache_dir=None if no_cache else cache_dir)
+        if not input.is_file():
+            raise ValueError(f"{input}: no such file")
+        strings = read_strings(input, column)
+        cache = None if no_cache else cache_dir or default_cache_dir("harmonize")
+        harmonizer = Harmonizer(ontology, llm=llm, cache_dir=cache)
     except (OntologyError, ValueError, RuntimeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
