@@ -43,7 +43,11 @@ def _labeler_flags(
     if harmonize:
         config = replace(config, harmonize={"ontology": harmonize, "llm": llm or "none"})
     if aggregate:
-        config = replace(config, aggregate={**(config.aggregate or {}), "method": aggregate})
+        options = {**(config.aggregate or {}), "method": aggregate}
+        target = harmonize or report_ontology  # final labels live on the build's ontology
+        if target and "labels" not in options:
+            options.setdefault("ontology", target)
+        config = replace(config, aggregate=options)
     return config
 
 

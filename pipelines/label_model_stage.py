@@ -15,7 +15,12 @@ import json
 from typing import Any
 
 from labelmill.fileio import join, read_json, write_json
-from labelmill.labelers.aggregate import aggregator_from_config, fit_label_model, mentioned
+from labelmill.labelers.aggregate import (
+    aggregator_from_config,
+    configured_labels,
+    fit_label_model,
+    mentioned,
+)
 from labelmill.pipelines.plan import Plan
 from labelmill.pipelines.shard_reader import iter_samples
 from labelmill.pipelines.shards import open_shard
@@ -39,7 +44,7 @@ def fit(plan: Plan, markers: list[dict[str, Any]]) -> str:
     """Fit the label model on every written sample; writes it to `_work/` and returns its hash."""
     per_sample = [row_records(row) for m in markers for row in m["samples"]]
     options = plan.config.aggregate or {}
-    labels = options.get("labels") or mentioned([r for records in per_sample for r in records])
+    labels = configured_labels(options) or mentioned([r for rs in per_sample for r in rs])
     model = fit_label_model(per_sample, labels, options.get("uncertain", "ignore"))
     document = {"model": model.to_json(), "learned": model.describe()}
     digest = hashlib.sha256(json.dumps(document["model"], sort_keys=True).encode()).hexdigest()

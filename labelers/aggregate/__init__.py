@@ -27,6 +27,7 @@ __all__ = [
     "LabelModel",
     "aggregate",
     "aggregator_from_config",
+    "configured_labels",
     "fit_label_model",
 ]
 
@@ -53,12 +54,12 @@ def aggregator_from_config(config: dict[str, Any]) -> Callable[[list[LabelRecord
     """The build's finalizer: records -> final record as JSON.
 
     Config keys: `method` (majority | dawid-skene), `uncertain` (ignore | zero | one), `labels`
-    (default: every label any record mentions), and for dawid-skene `model`, the fitted
-    `LabelModel.to_json()`.
+    or `ontology` (default: every label any record mentions), and for dawid-skene `model`, the
+    fitted `LabelModel.to_json()`.
     """
     method = config.get("method", "majority")
     uncertain = check_policy(config.get("uncertain", "ignore"))
-    fixed = config.get("labels")
+    fixed = configured_labels(config)
     model = LabelModel.from_json(config["model"]) if config.get("model") else None
     if method == "dawid-skene" and model is None:
         raise ValueError("aggregate.method dawid-skene needs aggregate.model (fit_label_model)")
@@ -68,6 +69,17 @@ def aggregator_from_config(config: dict[str, Any]) -> Callable[[list[LabelRecord
         return aggregate(records, labels, method, uncertain, model).to_json()
 
     return finalize
+
+
+def configured_labels(config: dict[str, Any]) -> list[str] | None:
+    """The labels to aggregate: `labels` as listed, or every label of `ontology`."""
+    if config.get("labels"):
+        return list(config["labels"])
+    if config.get("ontology"):
+        from labelmill.schemas.ontology import load_ontology
+
+        return load_ontology(config["ontology"]).labels
+    return None
 
 
 def mentioned(records: Sequence[LabelRecord]) -> list[str]:

@@ -4,8 +4,11 @@ gold labels, then weigh its votes by them.
 Majority vote trusts every source equally; when sources differ in quality the good ones should
 count more. Dawid-Skene treats the true label as hidden and each source as a noisy channel with
 its own confusion matrix, and fits both by EM from the votes alone. Abstentions are missing data.
-Beta(1 + a, 1 + a) pseudo-counts keep rates off 0 and 1 so one lucky source cannot dominate,
-and EM starts from majority vote, which fixes the label orientation (sources better than chance).
+Rates get a Beta prior (MAP-EM) centred on `prior_accuracy` with `prior_strength` pseudo-votes:
+it keeps rates off 0 and 1, so one lucky source cannot dominate, and it keeps sources better than
+chance. Without it, few samples or a source that only ever votes 1 (a manifest's labels) let EM
+slide to the degenerate optimum where every source has sensitivity + specificity = 1 and every
+posterior is the prevalence. EM starts from majority vote, which fixes the label orientation.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class DawidSkene:
     uncertain: str = "ignore"
     symmetric: bool = False
     smoothing: float = 1.0
+    prior_accuracy: float = 0.8
+    prior_strength: float = 4.0
     max_iter: int = 500
     tol: float = 1e-7
     prior_: float = 0.5
@@ -55,17 +60,18 @@ class DawidSkene:
         neg = np.where(seen, 1.0 - v, 0.0)
         q = pos.sum(axis=1) / seen.sum(axis=1)  # majority vote as the starting posterior
         a = self.smoothing
+        s, good = self.prior_strength, self.prior_strength * self.prior_accuracy
         for it in range(1, self.max_iter + 1):
             old = np.concatenate([[self.prior_], self.sensitivity_, self.specificity_])
             self.prior_ = float((q.sum() + a) / (len(q) + 2 * a))
             tp, fn = q @ pos, q @ neg
             tn, fp = (1 - q) @ neg, (1 - q) @ pos
             if self.symmetric:
-                acc = (tp + tn + a) / (tp + fn + tn + fp + 2 * a)
+                acc = (tp + tn + good) / (tp + fn + tn + fp + s)
                 self.sensitivity_ = self.specificity_ = acc
             else:
-                self.sensitivity_ = (tp + a) / (tp + fn + 2 * a)
-                self.specificity_ = (tn + a) / (tn + fp + 2 * a)
+                self.sensitivity_ = (tp + good) / (tp + fn + s)
+                self.specificity_ = (tn + good) / (tn + fp + s)
             q = self._posterior(pos, neg)
             self.n_iter_ = it
             new = np.concatenate([[self.prior_], self.sensitivity_, self.specificity_])

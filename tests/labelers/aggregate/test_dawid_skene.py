@@ -110,3 +110,18 @@ def test_label_model_over_records_and_the_build_finalizer():
 
     predicted = np.array([model.aggregate(s).labels.get("Edema", 0) for s in samples])
     assert (predicted == truth).mean() > 0.9
+
+
+def test_few_samples_and_a_positives_only_source_do_not_collapse_to_the_prevalence():
+    """Two sources, one that only ever votes 1 (a manifest's labels), 13 samples: plain EM slides
+    to sensitivity + specificity = 1 for both and every posterior becomes the prevalence."""
+    nan = np.nan
+    votes = np.array(
+        [[nan, 0], [nan, 0], [1, 1], [nan, 0], [1, 1], [nan, 0], [1, 1], [nan, 1], [nan, 0]]
+        + [[nan, 0], [nan, 0], [1, 1], [nan, 0]],
+        dtype=float,
+    )
+    model = DawidSkene().fit(votes)
+    assert (model.sensitivity_ + model.specificity_ > 1.3).all()
+    proba = model.predict_proba(votes)
+    assert (proba[votes[:, 1] == 0] < 0.3).all() and (proba[votes[:, 0] == 1] > 0.9).all()
