@@ -55,9 +55,11 @@ def harmonize(
     column: Annotated[str | None, typer.Option(help="Manifest column with the raw labels.")] = None,
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Decision cache [default: $LABELMILL_CACHE/harmonize or ~/.cache/...]."),
+        typer.Option(help="Decision cache; default $LABELMILL_CACHE or ~/.cache/labelmill."),
     ] = None,
-    no_cache: Annotated[bool, typer.Option(help="Neither read nor write the cache.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
+    ] = False,
     details: Annotated[
         Path | None, typer.Option(help="Also write every decision with its reason as JSONL.")
     ] = None,
