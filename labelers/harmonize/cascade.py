@@ -30,7 +30,7 @@ from labelmill.labelers.harmonize.llm import (
 )
 from labelmill.schemas.ontology import Ontology, load_ontology
 
-LEXICAL_MODEL = "lexical-v1"
+LEXICAL_MODEL = "lexical-v2"  # bump whenever step 1's rules change: it keys the cache
 METHODS = ("lexical", "embedding", "llm", "unmapped")
 
 
