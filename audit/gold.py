@@ -12,20 +12,17 @@ resampled counts are drawn from a multinomial directly: exact, and O(draws) what
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import fsspec
 import numpy as np
 
 from labelmill.audit.read import ShardSample
 from labelmill.audit.stats import rnd
 from labelmill.audit.votes import FINAL, Votes
+from labelmill.manifests.tables import BadRow, TableError, iter_table
 
 DRAWS = 1000
 SEED = 20240613
@@ -71,22 +68,15 @@ def _listed(value: Any) -> list[str]:
 
 
 def _records(path: str) -> list[dict[str, Any]]:
-    with fsspec.open(path, "rb") as fh:
-        text = fh.read().decode("utf-8-sig")
-    if path.lower().endswith((".jsonl", ".json", ".ndjson")):
-        rows = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GoldError(f"{path}: line {number}: not JSON: {exc}") from exc
-            if not isinstance(row, dict):
-                raise GoldError(f"{path}: line {number}: expected an object")
+    rows = []
+    try:
+        for number, row in iter_table(path):
+            if isinstance(row, BadRow):
+                raise GoldError(f"{path}: row {number}: {row}")
             rows.append(row)
-        return rows
-    return list(csv.DictReader(io.StringIO(text)))
+    except TableError as exc:
+        raise GoldError(str(exc)) from exc
+    return rows
 
 
 def read_gold(path: str) -> Gold:

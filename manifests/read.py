@@ -10,18 +10,16 @@ naming its row number (1-based, header not counted) so the rest of the build goe
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
 import posixpath
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 import fsspec
 
+from labelmill.manifests.tables import BadRow, TableError, iter_table
 from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 REQUIRED_COLUMNS = ("id", "image")
@@ -29,8 +27,8 @@ KNOWN_COLUMNS = {"id", "image", "report", "report_path", "labels"}
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", ".tiff", ".webp")
 
 
-class ManifestError(ValueError):
-    """The manifest as a whole cannot be read; the message names the file and what is wrong."""
+# The manifest as a whole cannot be read; the message names the file and what is wrong.
+ManifestError = TableError
 
 
 def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
@@ -38,16 +36,14 @@ def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], lis
     fs, fs_path = fsspec.core.url_to_fs(path)
     if fs.isdir(fs_path):
         return _read_folder(fs, path), []
-    if not fs.exists(fs_path):
-        raise ManifestError(f"{path}: no such manifest file or folder")
     base = _parent(path)
     rows: list[InputRow] = []
     rejects: list[Reject] = []
-    for number, record in _records(fs, fs_path, path, encoding):
-        if isinstance(record, Reject):
-            rejects.append(record)
-            continue
-        rows.append(_to_row(number, record, base))
+    for number, record in iter_table(path, REQUIRED_COLUMNS, encoding):
+        if isinstance(record, BadRow):
+            rejects.append(Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, record))
+        else:
+            rows.append(_to_row(number, record, base))
     return rows, rejects
 
 
@@ -56,84 +52,6 @@ def _parent(path: str) -> str:
     if "://" in path:
         return posixpath.dirname(path.rstrip("/"))
     return os.path.dirname(os.path.abspath(path))
-
-
-def _records(fs: Any, fs_path: str, path: str, encoding: str) -> Iterator[tuple[int, Any]]:
-    suffix = path.lower().rsplit(".", 1)[-1]
-    if suffix == "parquet":
-        yield from _parquet_records(fs, fs_path, path)
-        return
-    with fs.open(fs_path, "rb") as fh:
-        raw = fh.read()
-    try:
-        utf8 = encoding.lower().replace("_", "-") == "utf-8"
-        text = raw.decode("utf-8-sig" if utf8 else encoding)
-    except UnicodeDecodeError as exc:
-        raise ManifestError(
-            f"{path}: not {encoding} text (byte {raw[exc.start]:#04x} at offset {exc.start});"
-            " re-save it as UTF-8 or pass its encoding (build config `manifest_encoding`)"
-        ) from exc
-    if suffix in ("jsonl", "ndjson", "json"):
-        yield from _jsonl_records(text, path)
-    elif suffix in ("csv", "tsv"):
-        yield from _csv_records(text, path, "\t" if suffix == "tsv" else ",")
-    else:
-        raise ManifestError(f"{path}: unknown manifest format; use .csv, .tsv, .jsonl or .parquet")
-
-
-def _check_columns(columns: list[str], path: str) -> None:
-    for column in REQUIRED_COLUMNS:
-        if column not in columns:
-            raise ManifestError(
-                f"{path}: required column {column!r} is missing (columns: {', '.join(columns)})"
-            )
-
-
-def _csv_records(text: str, path: str, delimiter: str) -> Iterator[tuple[int, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if header is None:
-        raise ManifestError(f"{path}: empty manifest (no header row)")
-    header = [h.strip() for h in header]
-    _check_columns(header, path)
-    for number, values in enumerate(reader, start=1):
-        if not values:
-            continue
-        if len(values) != len(header):
-            detail = f"row {number} has {len(values)} fields, header has {len(header)}"
-            yield number, Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, detail)
-            continue
-        yield number, {k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}
-
-
-def _jsonl_records(text: str, path: str) -> Iterator[tuple[int, Any]]:
-    checked = False
-    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, f"bad JSON: {exc}")
-            continue
-        if not isinstance(record, dict):
-            yield number, Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, "not a JSON object")
-            continue
-        if not checked:
-            _check_columns(list(record), path)
-            checked = True
-        yield number, record
-
-
-def _parquet_records(fs: Any, fs_path: str, path: str) -> Iterator[tuple[int, Any]]:
-    import pyarrow.parquet as pq
-
-    with fs.open(fs_path, "rb") as fh:
-        parquet = pq.ParquetFile(fh)
-        _check_columns(parquet.schema_arrow.names, path)
-        number = 0
-        for batch in parquet.iter_batches(batch_size=8192):
-            for record in batch.to_pylist():
-                number += 1
-                yield number, record
 
 
 def _clean(value: Any) -> Any:

@@ -41,8 +41,8 @@ def test_jsonl_with_label_lists_and_columns(tmp_path: Path) -> None:
         ("a.csv", "name,A\nx,1\n", "needs an 'id' or 'key' column"),
         ("b.csv", "id,A\nx,2\n", "row 1, column 'A': '2' is not 1, 0 or blank"),
         ("c.csv", "id,A\nx,1\nx,0\n", "'x' appears twice"),
-        ("d.jsonl", '{"id": "x"\n', "line 1: not JSON"),
-        ("e.csv", "", "no rows"),
+        ("d.jsonl", '{"id": "x"\n', "row 1: not valid JSON"),
+        ("e.csv", "", "empty table"),
     ],
 )
 def test_bad_gold_files_name_the_problem(

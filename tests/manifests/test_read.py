@@ -81,9 +81,9 @@ def test_folder_mode_matches_reports_by_stem(tmp_path):
 
 
 def test_unknown_format_and_missing_file(tmp_path):
-    with pytest.raises(ManifestError, match="unknown manifest format"):
+    with pytest.raises(ManifestError, match="unknown table format"):
         read_inputs(write(tmp_path / "m.xlsx", "x"))
-    with pytest.raises(ManifestError, match="no such manifest"):
+    with pytest.raises(ManifestError, match="no such file"):
         read_inputs(str(tmp_path / "nope.csv"))
 
 

@@ -84,8 +84,8 @@ def test_parquet_output_with_workers_and_user_ontology(app: typer.Typer, tmp_pat
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("missing_column", "missing column(s) ['text']"),
-        ("missing_input", "no such file or folder"),
+        ("missing_column", "required column 'text' is missing"),
+        ("missing_input", "no such file"),
         ("bad_ontology", "neither a built-in"),
         ("bad_output", "unknown output format"),
     ],
