@@ -67,6 +67,14 @@ def sha256_file(url: str) -> str:
     return digest.hexdigest()
 
 
+def default_cache_dir(name: str) -> str:
+    """Where model answers are cached between runs: $LABELMILL_CACHE or ~/.cache/labelmill."""
+    root = os.environ.get("LABELMILL_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "labelmill"
+    )
+    return os.path.join(root, name)
+
+
 def join(base: str, *parts: str) -> str:
     """Join URL or path parts with '/', the separator of every fsspec file system."""
     return "/".join([base.rstrip("/"), *parts])

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import posixpath
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -31,19 +32,26 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", "
 ManifestError = TableError
 
 
-def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
-    """Read a manifest file or an input folder into rows and row-level rejects, in input order."""
+def iter_inputs(path: str, encoding: str = "utf-8") -> Iterator[InputRow | Reject]:
+    """Stream a manifest file or an input folder as rows and row-level rejects, in input order."""
     fs, fs_path = fsspec.core.url_to_fs(path)
     if fs.isdir(fs_path):
-        return _read_folder(fs, path), []
+        yield from _read_folder(fs, path)
+        return
     base = _parent(path)
-    rows: list[InputRow] = []
-    rejects: list[Reject] = []
     for number, record in iter_table(path, REQUIRED_COLUMNS, encoding):
         if isinstance(record, BadRow):
-            rejects.append(Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, record))
+            yield Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, record)
         else:
-            rows.append(_to_row(number, record, base))
+            yield _to_row(number, record, base)
+
+
+def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
+    """All rows and row-level rejects of a (small) input, as two lists."""
+    rows: list[InputRow] = []
+    rejects: list[Reject] = []
+    for item in iter_inputs(path, encoding):
+        (rejects if isinstance(item, Reject) else rows).append(item)
     return rows, rejects
 
 

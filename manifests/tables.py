@@ -10,10 +10,9 @@ row or stops. Rows are numbered from 1, header not counted; empty CSV cells read
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 
 import fsspec
 
@@ -56,20 +55,25 @@ def iter_table(
     if kind == "parquet":
         yield from _parquet(fs, fs_path, path, required)
         return
-    with fs.open(fs_path, "rb") as fh:
-        raw = fh.read()
+    with fs.open(fs_path, "rb") as raw:
+        lines = _decoded_lines(raw, path, encoding, errors)
+        if kind == "jsonl":
+            yield from _jsonl(lines, path, required)
+        else:
+            yield from _csv(lines, path, required, "\t" if kind == "tsv" else ",")
+
+
+def _decoded_lines(raw: IO[bytes], path: str, encoding: str, errors: str) -> Iterator[str]:
+    """Decode line by line, streaming, so that a bad byte is reported with its line."""
     utf8 = encoding.lower().replace("_", "-") == "utf-8"
-    try:
-        text = raw.decode("utf-8-sig" if utf8 else encoding, errors)
-    except UnicodeDecodeError as exc:
-        raise TableError(
-            f"{path}: not {encoding} text (byte {raw[exc.start]:#04x} at offset {exc.start});"
-            " re-save it as UTF-8 or give its encoding"
-        ) from exc
-    if kind == "jsonl":
-        yield from _jsonl(text, path, required)
-    else:
-        yield from _csv(text, path, required, "\t" if kind == "tsv" else ",")
+    for number, line in enumerate(raw, start=1):
+        try:
+            yield line.decode("utf-8-sig" if utf8 and number == 1 else encoding, errors)
+        except UnicodeDecodeError as exc:
+            raise TableError(
+                f"{path}: line {number} is not {encoding} text (byte {line[exc.start]:#04x}"
+                f" at offset {exc.start}); re-save it as UTF-8 or give its encoding"
+            ) from exc
 
 
 def check_columns(columns: Sequence[str], required: Sequence[str], path: str) -> None:
@@ -81,9 +85,9 @@ def check_columns(columns: Sequence[str], required: Sequence[str], path: str) ->
 
 
 def _csv(
-    text: str, path: str, required: Sequence[str], delimiter: str
+    text: Iterator[str], path: str, required: Sequence[str], delimiter: str
 ) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(text, delimiter=delimiter)
     header = next(reader, None)
     if header is None:
         raise TableError(f"{path}: empty table (no header row)")
@@ -99,10 +103,10 @@ def _csv(
 
 
 def _jsonl(
-    text: str, path: str, required: Sequence[str]
+    text: Iterator[str], path: str, required: Sequence[str]
 ) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     checked = False
-    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+    for number, line in enumerate((ln for ln in text if ln.strip()), start=1):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:

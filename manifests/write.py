@@ -6,7 +6,7 @@ same files, which is what makes a resumed build equal a clean one.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import fsspec
@@ -48,6 +48,16 @@ def write_parquet(url: str, rows: Sequence[dict[str, Any]], schema: pa.Schema) -
     table = pa.Table.from_pylist(list(rows), schema=schema)
     with atomic_open(url) as fh:
         pq.write_table(table, fh)
+
+
+def write_parquet_batches(
+    url: str, batches: Iterable[Sequence[dict[str, Any]]], schema: pa.Schema
+) -> None:
+    """Atomically write row batches (one row group each) without holding them all at once."""
+    with atomic_open(url) as fh, pq.ParquetWriter(fh, schema) as writer:
+        for rows in batches:
+            if rows:
+                writer.write_table(pa.Table.from_pylist(list(rows), schema=schema))
 
 
 def file_md5(url: str) -> str:

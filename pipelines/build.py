@@ -22,6 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from labelmill.fileio import join, read_json, sha256_file
 from labelmill.labelers.base import Labeler, create
 from labelmill.pipelines import label_model_stage
+from labelmill.pipelines.harmonize_stage import RunOptions
 from labelmill.pipelines.outputs import write_outputs
 from labelmill.pipelines.plan import WORK, Plan, make_plan
 from labelmill.pipelines.progress import Progress
@@ -41,8 +42,12 @@ def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     return options
 
 
-def make_labelers(plan: Plan) -> list[Labeler]:
-    return [create(spec.name, spec.options) for spec in plan.config.labelers]
+def make_labelers(plan: Plan, run_options: RunOptions) -> list[Labeler]:
+    """The configured labelers, with the options computed at plan time merged in."""
+    return [
+        create(spec.name, {**spec.options, **run_options.get(spec.name, {})})
+        for spec in plan.config.labelers
+    ]
 
 
 def make_finalizer(config: BuildConfig) -> Callable[[list], dict[str, Any]] | None:
@@ -56,19 +61,22 @@ def make_finalizer(config: BuildConfig) -> Callable[[list], dict[str, Any]] | No
 
 
 class BuildShardFn(beam.DoFn):
-    """Builds whole shards; labelers are created and set up once per worker."""
+    """Builds whole shards; labelers are created and set up once per worker, on the first
+    shard, because their run-time options (the harmonized mapping) arrive as a side input."""
 
     def __init__(self, output: str) -> None:
         self.output = output
+        self.labelers: list[Labeler] | None = None
 
     def setup(self) -> None:
         self.plan = load_plan(self.output)
-        self.labelers = make_labelers(self.plan)
-        for labeler in self.labelers:
-            labeler.setup()
         self.finalize = make_finalizer(self.plan.config)
 
-    def process(self, index: int) -> Any:
+    def process(self, index: int, run_options: RunOptions) -> Any:
+        if self.labelers is None:
+            self.labelers = make_labelers(self.plan, run_options)
+            for labeler in self.labelers:
+                labeler.setup()
         marker = build_shard(self.plan, index, self.labelers, self.finalize)
         yield {"index": index, "written": marker["nsamples"], "rejected": len(marker["rejects"])}
 
@@ -121,15 +129,22 @@ class FinalizeShardFn(beam.DoFn):
         yield label_model_stage.finalize_shard(self.plan, index)["index"]
 
 
-def _run_stage(name: str, fn: beam.DoFn, indices: list[int], beam_args: Sequence[str]) -> None:
-    """One Beam job over shard ids: only ids travel; each worker reads and writes whole shards."""
+def _run_stage(
+    name: str,
+    fn: beam.DoFn,
+    indices: list[int],
+    beam_args: Sequence[str],
+    side: Any = None,
+) -> None:
+    """One Beam job over shard ids: only ids travel; each worker reads and writes whole shards.
+    `side`, when given, reaches every call of `fn` as a singleton side input."""
     pipeline = beam.Pipeline(options=pipeline_options(beam_args))
-    _ = (
-        pipeline
-        | f"{name}Ids" >> beam.Create(indices)
-        | f"{name}Spread" >> beam.Reshuffle()
-        | name >> beam.ParDo(fn)
-    )
+    ids = pipeline | f"{name}Ids" >> beam.Create(indices) | f"{name}Spread" >> beam.Reshuffle()
+    if side is None:
+        _ = ids | name >> beam.ParDo(fn)
+    else:
+        value = beam.pvalue.AsSingleton(pipeline | f"{name}Side" >> beam.Create([side]))
+        _ = ids | name >> beam.ParDo(fn, value)
     pipeline.run().wait_until_finish()
 
 
@@ -141,12 +156,13 @@ def run(
 ) -> dict[str, Any]:
     """Build `config.input` into `config.output`; returns the run summary (also in run.json)."""
     started = time.time()
-    plan, manifest_rejects = make_plan(config, overwrite=overwrite)
+    plan, manifest_rejects, run_options = make_plan(config, overwrite=overwrite)
     todo = pending_shards(plan)
     log.info("%d shards planned, %d to build", len(plan.shard_names), len(todo))
     if todo:
         with Progress(plan, todo, enabled=show_progress):
-            _run_stage("BuildShards", BuildShardFn(config.output), todo, beam_args)
+            shard_fn = BuildShardFn(config.output)
+            _run_stage("BuildShards", shard_fn, todo, beam_args, side=run_options)
     if label_model_stage.needs_label_model(plan):
         markers = [read_json(plan.marker_url(i)) for i in range(len(plan.shard_names))]
         digest = label_model_stage.fit(plan, markers)

@@ -65,8 +65,8 @@ def harmonize(
     ] = None,
 ) -> None:
     """Map raw label strings onto an ontology: lexical, embeddings, then the optional LLM."""
+    from labelmill.fileio import default_cache_dir
     from labelmill.labelers.harmonize import Harmonizer
-    from labelmill.pipelines.plan import default_cache_dir
     from labelmill.schemas.ontology import OntologyError
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

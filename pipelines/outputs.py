@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -15,6 +16,7 @@ from labelmill.manifests.write import (
     MANIFEST_SCHEMA,
     REJECTS_SCHEMA,
     write_parquet,
+    write_parquet_batches,
     write_wids_index,
 )
 from labelmill.pipelines import label_model_stage
@@ -30,20 +32,31 @@ def write_outputs(
 ) -> dict[str, Any]:
     """Write the manifests and run.json; returns the run summary (run.json's content)."""
     output = plan.config.output
-    markers = [read_json(plan.marker_url(i)) for i in range(len(plan.shard_names))]
-    samples = [row for m in markers for row in m["samples"]]
-    rejects = [r.to_json() for r in manifest_rejects] + [r for m in markers for r in m["rejects"]]
+    rejects = [r.to_json() for r in manifest_rejects]
+    shards: list[dict[str, Any]] = []
+    labelers: list[dict[str, Any]] | None = None
+
+    def samples_per_shard() -> Iterator[list[dict[str, Any]]]:
+        """Stream the markers: one shard's rows in memory at a time."""
+        nonlocal labelers
+        for index in range(len(plan.shard_names)):
+            marker = read_json(plan.marker_url(index))
+            shards.append({key: marker[key] for key in ("shard", "nsamples", "size", "sha256")})
+            rejects.extend(marker["rejects"])
+            labelers = labelers or marker.get("labelers")
+            yield marker["samples"]
+
+    write_parquet_batches(join(output, "manifest.parquet"), samples_per_shard(), MANIFEST_SCHEMA)
+    written = sum(s["nsamples"] for s in shards)
     rejects.sort(key=lambda r: r["row"])
-    write_parquet(join(output, "manifest.parquet"), samples, MANIFEST_SCHEMA)
     write_parquet(join(output, "rejects.parquet"), rejects, REJECTS_SCHEMA)
-    write_wids_index(output, markers)
+    write_wids_index(output, shards)
     by_reason = Counter(r["reason"] for r in rejects)
     examples: dict[str, list[dict[str, Any]]] = {}
     for reject in rejects:
         bucket = examples.setdefault(reject["reason"], [])
         if len(bucket) < EXAMPLES_PER_REASON:
             bucket.append(reject)
-    labelers = next((m["labelers"] for m in markers if m.get("labelers")), None)
     summary = {
         "config": plan.config.to_json(),
         "fingerprint": plan.fingerprint,
@@ -54,22 +67,20 @@ def write_outputs(
         "label_model": label_model_stage.learned(plan),
         "counts": {
             "read": plan.read,
-            "written": len(samples),
+            "written": written,
             "rejected": len(rejects),
             "rejected_by_reason": dict(sorted(by_reason.items())),
-            "balanced": len(samples) + len(rejects) == plan.read,
+            "balanced": written + len(rejects) == plan.read,
         },
         "reject_examples": examples,
-        "shards": [
-            {key: m[key] for key in ("shard", "nsamples", "size", "sha256")} for m in markers
-        ],
+        "shards": shards,
         "shards_rebuilt": rebuilt,
         "wall_time_s": round(wall, 3),
     }
     write_json(join(output, "run.json"), summary)
     if not summary["counts"]["balanced"]:
         raise RuntimeError(
-            f"accounting error: written {len(samples)} + rejected {len(rejects)}"
+            f"accounting error: written {written} + rejected {len(rejects)}"
             f" != read {plan.read}"
         )
     return summary

@@ -4,7 +4,8 @@ reject empty, duplicate and colliding ids, and cut the rows into shards.
 A shard is a fixed run of input rows, so its contents depend only on the inputs and the config,
 never on the runner or the number of workers. The rows are staged in `_work/rows.parquet` with
 one row group per shard: a worker reads exactly its shard's rows, and no large list is ever
-handed to `beam.Create`.
+handed to `beam.Create`. The manifest is streamed twice (a scan for the fingerprint, then the
+staging), so the launcher holds one shard of rows at a time, plus the ids seen so far.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import pyarrow.parquet as pq
 
 from labelmill.fileio import atomic_open, join, read_json, write_json
 from labelmill.manifests.keys import make_key
-from labelmill.manifests.read import read_inputs
+from labelmill.manifests.read import iter_inputs
+from labelmill.pipelines.harmonize_stage import RunOptions, harmonize_labels
 from labelmill.schemas.config import BuildConfig, LabelerSpec, with_labeler
 from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
@@ -75,39 +77,36 @@ class Plan:
         }
 
 
-def assign_keys(rows: list[InputRow]) -> tuple[list[tuple[InputRow, str]], list[Reject]]:
-    """Give each row its key; reject empty ids, repeated ids and ids whose keys collide."""
-    kept: list[tuple[InputRow, str]] = []
-    rejects: list[Reject] = []
-    first_row_of_id: dict[str, int] = {}
-    id_of_key: dict[str, str] = {}
-    for row in rows:
+class KeyAssigner:
+    """Gives each row its key, in input order; rejects empty ids, repeated ids and ids whose
+    keys collide with an earlier id's (the second is rejected, never overwrites)."""
+
+    def __init__(self) -> None:
+        self.first_row_of_id: dict[str, int] = {}
+        self.id_of_key: dict[str, str] = {}
+
+    def __call__(self, row: InputRow) -> str | Reject:
         if not row.id:
-            rejects.append(Reject(row.row, None, Stage.MANIFEST, Reason.EMPTY_ID, "id is empty"))
-            continue
-        if row.id in first_row_of_id:
-            detail = f"id {row.id!r} already at row {first_row_of_id[row.id]}"
-            rejects.append(Reject(row.row, row.id, Stage.MANIFEST, Reason.DUPLICATE_ID, detail))
-            continue
-        first_row_of_id[row.id] = row.row
+            return Reject(row.row, None, Stage.MANIFEST, Reason.EMPTY_ID, "id is empty")
+        if row.id in self.first_row_of_id:
+            detail = f"id {row.id!r} already at row {self.first_row_of_id[row.id]}"
+            return Reject(row.row, row.id, Stage.MANIFEST, Reason.DUPLICATE_ID, detail)
+        self.first_row_of_id[row.id] = row.row
         key = make_key(row.id)
-        if key in id_of_key:
-            detail = f"key {key!r} already used by id {id_of_key[key]!r}"
-            rejects.append(Reject(row.row, row.id, Stage.MANIFEST, Reason.KEY_COLLISION, detail))
-            continue
-        id_of_key[key] = row.id
-        kept.append((row, key))
-    return kept, rejects
+        if key in self.id_of_key:
+            detail = f"key {key!r} already used by id {self.id_of_key[key]!r}"
+            return Reject(row.row, row.id, Stage.MANIFEST, Reason.KEY_COLLISION, detail)
+        self.id_of_key[key] = row.id
+        return key
 
 
-def image_extension(image_format: str, rows: list[InputRow]) -> str:
+def image_extension(image_format: str, all_jpeg: bool) -> str:
     """The one image member extension of a build. `keep` keeps JPEG when every input is JPEG,
     and PNG otherwise (lossless for everything else, DICOM included)."""
     if image_format == "png":
         return "png"
     if image_format == "jpeg":
         return "jpg"
-    all_jpeg = rows and all(r.image.lower().endswith((".jpg", ".jpeg")) for r in rows)
     return "jpg" if all_jpeg else "png"
 
 
@@ -121,25 +120,27 @@ def _source_size(url: str) -> int:
         return 0
 
 
-def cut_shards(
-    keyed: list[tuple[InputRow, str]], max_samples: int, max_bytes: int | None
-) -> list[list[tuple[InputRow, str]]]:
-    """Cut rows, in input order, into runs of at most `max_samples` rows and about `max_bytes`
+class ShardCutter:
+    """Cuts rows, in input order, into runs of at most `max_samples` rows and about `max_bytes`
     of source bytes (local files are measured; remote ones count by samples only)."""
-    shards: list[list[tuple[InputRow, str]]] = []
-    current: list[tuple[InputRow, str]] = []
-    current_bytes = 0
-    for item in keyed:
-        size = _source_size(item[0].resolve(item[0].image)) if max_bytes else 0
-        full = len(current) >= max_samples or (max_bytes and current_bytes + size > max_bytes)
-        if current and full:
-            shards.append(current)
-            current, current_bytes = [], 0
-        current.append(item)
-        current_bytes += size
-    if current:
-        shards.append(current)
-    return shards
+
+    def __init__(self, max_samples: int, max_bytes: int | None) -> None:
+        self.max_samples, self.max_bytes = max_samples, max_bytes
+        self.current: list[tuple[InputRow, str]] = []
+        self.current_bytes = 0
+
+    def add(self, row: InputRow, key: str) -> list[tuple[InputRow, str]] | None:
+        """Add a row; returns the shard it completes, if adding it closed one."""
+        size = _source_size(row.resolve(row.image)) if self.max_bytes else 0
+        full = len(self.current) >= self.max_samples or (
+            self.max_bytes and self.current_bytes + size > self.max_bytes
+        )
+        done = None
+        if self.current and full:
+            done, self.current, self.current_bytes = self.current, [], 0
+        self.current.append((row, key))
+        self.current_bytes += size
+        return done
 
 
 def _row_table(items: list[tuple[InputRow, str]]) -> pa.Table:
@@ -184,76 +185,70 @@ def read_shard_rows(plan: Plan, index: int) -> list[tuple[InputRow, str]]:
     ]
 
 
-def _fingerprint_rows(rows: list[InputRow], rejects: list[Reject]) -> str:
-    digest = hashlib.sha256()
-    for row in rows:
-        item = [row.row, row.id, row.image, row.report, row.report_path, row.labels, row.meta]
-        digest.update(json.dumps(item, sort_keys=True, default=str).encode())
-    for reject in rejects:
-        digest.update(json.dumps(reject.to_json(), sort_keys=True).encode())
-    return digest.hexdigest()
+@dataclass
+class Scan:
+    """What the first pass over the inputs learns: enough to decide before staging anything."""
+
+    digest: str
+    read: int
+    labels: set[str]
+    all_jpeg: bool
 
 
-def harmonize_labels(config: BuildConfig, rows: list[InputRow]) -> BuildConfig:
-    """Map the manifest's distinct label strings onto the ontology once, here in the launcher,
-    and hand the mapping to the `manifest_labels` labeler of every worker with the plan.
-    The decisions (method, score, model) are kept in `_work/harmonize.json` for the audit."""
-    if not config.harmonize:
-        return config
-    from labelmill.labelers.harmonize import Harmonizer
-
-    options = dict(config.harmonize)
-    harmonizer = Harmonizer(
-        options.pop("ontology"),
-        llm=options.pop("llm", "none"),
-        cache_dir=options.pop("cache_dir", None) or default_cache_dir("harmonize"),
-    )
-    if options:
-        raise ValueError(f"harmonize: unknown option(s) {sorted(options)}")
-    strings = sorted({label for row in rows for label in row.labels})
-    decisions = harmonizer.map(strings)
-    write_json(
-        join(config.output, WORK, "harmonize.json"),
-        {
-            "harmonizer": harmonizer.describe(),
-            "decisions": [decisions[s].to_json() for s in strings],
-        },
-    )
-    mapping = {raw: decision.label for raw, decision in decisions.items()}
-    spec = next((s for s in config.labelers if s.name == "manifest_labels"), None)
-    options = {**(spec.options if spec else {}), "mapping": mapping}
-    return with_labeler(config, LabelerSpec("manifest_labels", options))
+def scan_inputs(config: BuildConfig) -> Scan:
+    """Stream the inputs once: a digest of every row (for resume), the count, the distinct
+    source labels (for harmonization) and whether every image is a JPEG."""
+    digest, read, labels, all_jpeg = hashlib.sha256(), 0, set(), True
+    for item in iter_inputs(config.input, config.manifest_encoding):
+        read += 1
+        if isinstance(item, Reject):
+            digest.update(json.dumps(item.to_json(), sort_keys=True).encode())
+            continue
+        fields = [item.row, item.id, item.image, item.report, item.report_path, item.labels]
+        digest.update(json.dumps([*fields, item.meta], sort_keys=True, default=str).encode())
+        labels.update(item.labels)
+        all_jpeg = all_jpeg and item.image.lower().endswith((".jpg", ".jpeg"))
+    return Scan(digest.hexdigest(), read, labels, all_jpeg and read > 0)
 
 
-def default_cache_dir(name: str) -> str:
-    """Where model answers are cached between runs: $LABELMILL_CACHE or ~/.cache/labelmill."""
-    root = os.environ.get("LABELMILL_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "labelmill"
-    )
-    return os.path.join(root, name)
-
-
-def make_plan(config: BuildConfig, overwrite: bool = False) -> tuple[Plan, list[Reject]]:
-    """Read the inputs, stage the rows and write `_work/plan.json`; returns the plan and the
-    manifest-stage rejects. Refuses an output folder built with another config."""
-    rows, rejects = read_inputs(config.input, config.manifest_encoding)
-    fingerprint = config.fingerprint(_fingerprint_rows(rows, rejects))
+def make_plan(
+    config: BuildConfig, overwrite: bool = False
+) -> tuple[Plan, list[Reject], RunOptions]:
+    """Read the inputs, stage the rows and write `_work/plan.json`. Returns the plan, the
+    manifest-stage rejects, and labeler options computed from the whole input (the harmonized
+    mapping). Refuses an output folder built with another config."""
+    if config.harmonize and not any(s.name == "manifest_labels" for s in config.labelers):
+        config = with_labeler(config, LabelerSpec("manifest_labels"))
+    scan = scan_inputs(config)
+    fingerprint = config.fingerprint(scan.digest)
     _check_previous(config, fingerprint, overwrite)
-    config = harmonize_labels(config, rows)
-    keyed, key_rejects = assign_keys(rows)
-    rejects = sorted([*rejects, *key_rejects], key=lambda r: r.row)
-    ext = image_extension(config.image_format, [row for row, _ in keyed])
-    shards = cut_shards(keyed, config.shard_max_samples, config.shard_max_bytes)
-    names = tuple(f"{config.name}-{i:06d}.tar" for i in range(len(shards)))
-    unparsed = sum(1 for r in rejects if r.reason == Reason.BAD_ROW)
-    plan = Plan(config, fingerprint, ext, names, read=len(rows) + unparsed)
-    with atomic_open(join(plan.work, "rows.parquet")) as fh:
+    run_options = harmonize_labels(config, scan.labels, join(config.output, WORK))
+    rejects: list[Reject] = []
+    keys = KeyAssigner()
+    cutter = ShardCutter(config.shard_max_samples, config.shard_max_bytes)
+    shards = 0
+    with atomic_open(join(config.output, WORK, "rows.parquet")) as fh:
         with pq.ParquetWriter(fh, ROWS_SCHEMA) as writer:
-            for shard in shards:
+
+            def stage(shard: list[tuple[InputRow, str]]) -> None:
                 writer.write_table(_row_table(shard), row_group_size=len(shard))
+
+            for item in iter_inputs(config.input, config.manifest_encoding):
+                key = item if isinstance(item, Reject) else keys(item)
+                if isinstance(key, Reject):
+                    rejects.append(key)
+                elif done := cutter.add(item, key):
+                    stage(done)
+                    shards += 1
+            if cutter.current:
+                stage(cutter.current)
+                shards += 1
+    names = tuple(f"{config.name}-{i:06d}.tar" for i in range(shards))
+    ext = image_extension(config.image_format, scan.all_jpeg)
+    plan = Plan(config, fingerprint, ext, names, read=scan.read)
     write_json(join(plan.work, "manifest_rejects.json"), [r.to_json() for r in rejects])
     write_json(join(plan.work, "plan.json"), plan.to_json())
-    return plan, rejects
+    return plan, rejects, run_options
 
 
 def _check_previous(config: BuildConfig, fingerprint: str, overwrite: bool) -> None:
