@@ -122,10 +122,11 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
     transforms: list[str] = []
     if image.size != (width, height):
         transforms.append("draft")
-    oriented = ImageOps.exif_transpose(image)
-    if oriented is not image and image.getexif().get(0x0112, 1) != 1:
-        transforms.append(f"exif_orientation_{image.getexif().get(0x0112)}")
-    image = _to_8bit(oriented, options.image_ext, transforms)
+    orientation = image.getexif().get(0x0112, 1)
+    if orientation != 1:
+        image = ImageOps.exif_transpose(image)
+        transforms.append(f"exif_orientation_{orientation}")
+    image = _to_8bit(image, options.image_ext, transforms)
     info["transforms"] = transforms
     same_format = _PIL_FORMAT[options.image_ext] == info["original_format"].upper().replace(
         "JPG", "JPEG"

@@ -4,8 +4,8 @@ reject empty, duplicate and colliding ids, and cut the rows into shards.
 A shard is a fixed run of input rows, so its contents depend only on the inputs and the config,
 never on the runner or the number of workers. The rows are staged in `_work/rows.parquet` with
 one row group per shard: a worker reads exactly its shard's rows, and no large list is ever
-handed to `beam.Create`. The manifest is streamed twice (a scan for the fingerprint, then the
-staging), so the launcher holds one shard of rows at a time, plus the ids seen so far.
+handed to `beam.Create`. The manifest is streamed and staged in one pass, so the launcher
+holds one shard of rows at a time, plus the ids seen so far.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelmill.fileio import atomic_open, join, read_json, write_json
+from labelmill.fileio import atomic_open, join, read_json, sha256_file, write_json
 from labelmill.manifests.keys import make_key
 from labelmill.manifests.read import iter_inputs
 from labelmill.pipelines.harmonize_stage import RunOptions, harmonize_labels
@@ -185,30 +185,16 @@ def read_shard_rows(plan: Plan, index: int) -> list[tuple[InputRow, str]]:
     ]
 
 
-@dataclass
-class Scan:
-    """What the first pass over the inputs learns: enough to decide before staging anything."""
-
-    digest: str
-    read: int
-    labels: set[str]
-    all_jpeg: bool
-
-
-def scan_inputs(config: BuildConfig) -> Scan:
-    """Stream the inputs once: a digest of every row (for resume), the count, the distinct
-    source labels (for harmonization) and whether every image is a JPEG."""
-    digest, read, labels, all_jpeg = hashlib.sha256(), 0, set(), True
-    for item in iter_inputs(config.input, config.manifest_encoding):
-        read += 1
-        if isinstance(item, Reject):
-            digest.update(json.dumps(item.to_json(), sort_keys=True).encode())
-            continue
-        fields = [item.row, item.id, item.image, item.report, item.report_path, item.labels]
-        digest.update(json.dumps([*fields, item.meta], sort_keys=True, default=str).encode())
-        labels.update(item.labels)
-        all_jpeg = all_jpeg and item.image.lower().endswith((".jpg", ".jpeg"))
-    return Scan(digest.hexdigest(), read, labels, all_jpeg and read > 0)
+def input_digest(path: str) -> str:
+    """sha256 of the manifest file's bytes, or of a folder's file listing (names and sizes):
+    whatever changes the inputs changes the build's fingerprint, so a resume can tell."""
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    if not fs.isdir(fs_path):
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    for name, info in sorted(fs.find(fs_path, detail=True).items()):
+        digest.update(f"{name[len(fs_path) :]}\t{info.get('size')}\n".encode())
+    return digest.hexdigest()
 
 
 def make_plan(
@@ -219,14 +205,13 @@ def make_plan(
     mapping). Refuses an output folder built with another config."""
     if config.harmonize and not any(s.name == "manifest_labels" for s in config.labelers):
         config = with_labeler(config, LabelerSpec("manifest_labels"))
-    scan = scan_inputs(config)
-    fingerprint = config.fingerprint(scan.digest)
+    fingerprint = config.fingerprint(input_digest(config.input))
     _check_previous(config, fingerprint, overwrite)
-    run_options = harmonize_labels(config, scan.labels, join(config.output, WORK))
     rejects: list[Reject] = []
     keys = KeyAssigner()
     cutter = ShardCutter(config.shard_max_samples, config.shard_max_bytes)
-    shards = 0
+    labels: set[str] = set()
+    read, shards, all_jpeg = 0, 0, True
     with atomic_open(join(config.output, WORK, "rows.parquet")) as fh:
         with pq.ParquetWriter(fh, ROWS_SCHEMA) as writer:
 
@@ -234,18 +219,23 @@ def make_plan(
                 writer.write_table(_row_table(shard), row_group_size=len(shard))
 
             for item in iter_inputs(config.input, config.manifest_encoding):
+                read += 1
                 key = item if isinstance(item, Reject) else keys(item)
                 if isinstance(key, Reject):
                     rejects.append(key)
-                elif done := cutter.add(item, key):
+                    continue
+                labels.update(item.labels)
+                all_jpeg = all_jpeg and item.image.lower().endswith((".jpg", ".jpeg"))
+                if done := cutter.add(item, key):
                     stage(done)
                     shards += 1
             if cutter.current:
                 stage(cutter.current)
                 shards += 1
+    run_options = harmonize_labels(config, labels, join(config.output, WORK))
     names = tuple(f"{config.name}-{i:06d}.tar" for i in range(shards))
-    ext = image_extension(config.image_format, scan.all_jpeg)
-    plan = Plan(config, fingerprint, ext, names, read=scan.read)
+    ext = image_extension(config.image_format, all_jpeg and shards > 0)
+    plan = Plan(config, fingerprint, ext, names, read=read)
     write_json(join(plan.work, "manifest_rejects.json"), [r.to_json() for r in rejects])
     write_json(join(plan.work, "plan.json"), plan.to_json())
     return plan, rejects, run_options

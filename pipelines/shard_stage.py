@@ -36,6 +36,7 @@ from labelmill.schemas.records import (
 from labelmill.schemas.sample import encode_sample_json, sample_document
 
 log = logging.getLogger(__name__)
+LOAD_CHUNK = 8  # rows per loader task
 
 
 def load_options(plan: Plan, labelers: Sequence[Labeler]) -> LoadOptions:
@@ -63,15 +64,17 @@ def _load(item: tuple[InputRow, str], options: LoadOptions) -> Sample | Reject:
 def _prefetch(
     pool: ThreadPoolExecutor, rows: list[tuple[InputRow, str]], options: LoadOptions, ahead: int
 ) -> Iterator[Sample | Reject]:
-    """Load rows in the pool, in order, keeping at most `ahead` loaded but unconsumed
-    (`pool.map` would queue the whole shard and hold every decoded image at once)."""
-    pending: deque[Future[Sample | Reject]] = deque()
-    for item in rows:
-        pending.append(pool.submit(_load, item, options))
+    """Load rows in the pool, in order, in small chunks (one task per row costs more than
+    decoding a thumbnail), keeping at most `ahead` chunks loaded but unconsumed: `pool.map`
+    would queue the whole shard and hold every decoded image at once."""
+    pending: deque[Future[list[Sample | Reject]]] = deque()
+    for start in range(0, len(rows), LOAD_CHUNK):
+        chunk = rows[start : start + LOAD_CHUNK]
+        pending.append(pool.submit(lambda c: [_load(item, options) for item in c], chunk))
         if len(pending) >= ahead:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()
     while pending:
-        yield pending.popleft().result()
+        yield from pending.popleft().result()
 
 
 def _batches(items: Iterator[Sample | Reject], size: int) -> Iterator[list[Sample | Reject]]:
@@ -161,7 +164,7 @@ def build_shard(
     with ThreadPoolExecutor(plan.config.load_threads) as pool, open_shard(
         plan.shard_url(index)
     ) as writer:
-        ahead = 2 * max(plan.config.batch_size, plan.config.load_threads)
+        ahead = 2 * plan.config.load_threads
         loaded = _prefetch(pool, rows, options, ahead)
         for batch in _batches(loaded, plan.config.batch_size):
             samples = [s for s in batch if isinstance(s, Sample)]
