@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Convert the dense label maps of a build to ReLabel's [2, k, H, W] files."""
         from labelmill.labelers.images.relabel_export import export_dir
+        from labelmill.pipelines.shard_reader import UnsafeShardError
 
         if num_classes is None:
             run_json = built / "run.json"
@@ -51,7 +52,11 @@ def register(app: typer.Typer) -> None:
             if classes is None:
                 raise typer.BadParameter("no class list in DIR/run.json; pass --num-classes")
             num_classes = len(classes)
-        count = export_dir(built, out, num_classes)
+        try:
+            count = export_dir(built, out, num_classes)
+        except UnsafeShardError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
         if count == 0:
             raise typer.BadParameter(f"no label maps found under {built}")
         typer.echo(f"wrote {count} ReLabel maps to {out}")

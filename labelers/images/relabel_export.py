@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from labelmill.labelers.images.labeler import INDEX_ARRAY, SCORE_ARRAY
+from labelmill.pipelines.shard_reader import decode_member, iter_samples
 
 # Floor for the left-over probability, so that a top-k holding all the mass stays finite.
 MIN_REST = 1e-6
@@ -34,17 +35,15 @@ def to_relabel(index: np.ndarray, score: np.ndarray, num_classes: int) -> np.nda
 
 
 def iter_shard_maps(root: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-    """(key, index, score) for every sample with a label map in the `.tar` shards under `root`."""
-    import webdataset as wds
+    """(key, index, score) for every sample with a label map in the `.tar` shards under `root`.
 
-    shards = sorted(str(p) for p in root.rglob("*.tar"))
-    if not shards:
-        return
-    dataset = wds.WebDataset(shards, shardshuffle=False, empty_check=False).decode()
-    for sample in dataset:
-        index = sample.get(f"{INDEX_ARRAY}.npy")
-        if index is not None:
-            yield sample["__key__"], index, sample[f"{SCORE_ARRAY}.npy"]
+    Read with the safe shard reader: a member named with `..` or an absolute path is refused,
+    so the keys used as output file names below can never leave the output folder."""
+    for shard in sorted(root.rglob("*.tar")):
+        for key, members in iter_samples(str(shard)):
+            if f"{INDEX_ARRAY}.npy" in members:
+                index = decode_member("npy", members[f"{INDEX_ARRAY}.npy"])
+                yield key, index, decode_member("npy", members[f"{SCORE_ARRAY}.npy"])
 
 
 def export_dir(root: Path, out: Path, num_classes: int) -> int:

@@ -95,3 +95,13 @@ def test_readers_refuse_unsafe_member_names(tmp_path, name):
     assert result.exit_code == 2 and "unsafe member name" in result.output
     assert not (tmp_path.parent / "escape.json").exists()
     assert sorted(os.listdir(tmp_path)) == ["evil.tar"]
+
+
+def test_export_relabel_refuses_a_shard_that_would_write_outside_its_target(tmp_path):
+    built = tmp_path / "built"
+    (built / "shards").mkdir(parents=True)
+    evil_tar(built / "shards" / "evil.tar", "../../escaped.labelmap_idx.npy")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["export-relabel", str(built), str(out), "--num-classes", "9"])
+    assert result.exit_code == 2 and "unsafe member name" in result.output
+    assert not list(tmp_path.rglob("escaped*"))
