@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from labelmill.audit.gold import read_gold
-from labelmill.audit.html import render
 from labelmill.audit.metrics import compute
+from labelmill.audit.page import render
 from labelmill.audit.plots import figures
 from labelmill.fileio import join, write_bytes, write_json
 

@@ -1,0 +1,235 @@
+"""The audit page's sections about the build and its labelers: provenance, label distribution,
+per-labeler agreement, report mining, harmonization. Each returns (lead, body); a section whose
+data the build lacks says so, and says what would fill it.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from labelmill.audit.html import STATUS, Html, absent, figure, num, pct, table
+from labelmill.audit.votes import FINAL
+
+
+def provenance(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
+    p = m["provenance"]
+    lead = "How the build was made and what it dropped (run.json, rejects.parquet)."
+    out = []
+    if not p["run_json"]:
+        out.append(absent("No run.json: the build did not finish; counts come from the shards."))
+    c = p["counts"]
+    out.append(
+        table(
+            ["read", "written", "rejected", "reject rate", "written+rejected=read", "in shards"],
+            [
+                [
+                    c["read"],
+                    c["written"],
+                    c["rejected"],
+                    pct(c["reject_rate"]),
+                    c["balanced"],
+                    c["streamed"],
+                ]
+            ],
+        )
+    )
+    if p["rejected_by_reason"]:
+        rows = []
+        for reason, count in p["rejected_by_reason"].items():
+            examples = "<br>".join(
+                f"row {escape(str(e.get('row')))} <code>{escape(str(e.get('id')))}</code> "
+                f"[{escape(str(e.get('stage')))}]: {escape(str(e.get('detail')))}"
+                for e in p["reject_examples"].get(reason, [])
+            )
+            rows.append([reason, count, Html(examples)])
+        out.append("<h3>Rejects by reason</h3>" + table(["reason", "count", "examples"], rows))
+    else:
+        out.append("<p>No input was rejected.</p>")
+    labelers = [
+        [x.get("source", "?"), Html(f"<code>{escape(compact(x))}</code>")] for x in p["labelers"]
+    ]
+    out.append("<h3>Labelers</h3>" + table(["source", "description"], labelers))
+    versions = [[k, v] for k, v in sorted(p["versions"].items())]
+    out.append(
+        f"<h3>Versions</h3>{table(['package', 'version'], versions, limit=100)}"
+        f"<p>{num(p['shards'])} shards, build wall time {num(p['wall_time_s'])} s, "
+        f"fingerprint <code>{escape(str(p['fingerprint']))}</code>.</p>"
+        "<details><summary>Build config</summary>"
+        f"<pre>{escape(json.dumps(p['config'], indent=2, sort_keys=True))}</pre></details>"
+    )
+    return lead, "".join(out)
+
+
+def compact(value: dict[str, Any]) -> str:
+    rest = {k: v for k, v in value.items() if k != "source"}
+    return json.dumps(rest, sort_keys=True)
+
+
+def distribution(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
+    d = m["distribution"]
+    lead = (
+        "Per labeler and for the final labels: how many samples each label is positive, negative "
+        "or uncertain in; prevalence is positives over all written samples."
+    )
+    if not d["samples"]:
+        return lead, absent("The build has no samples.")
+    out = [figure(figs, "labels_per_sample", "labels per sample")]
+    rows = [
+        [name, s["samples"], s["labels_per_sample"]["mean"], len(s["labels"])]
+        for name, s in d["sources"].items()
+    ]
+    out.append(table(["source", "samples", "positive labels per sample", "labels"], rows))
+    if FINAL not in d["sources"]:
+        out.append(absent("No final labels: the build ran without an aggregator (--aggregate)."))
+    for name, s in d["sources"].items():
+        labels = s["labels"]
+        order = sorted(labels, key=lambda k: (-labels[k]["positive"], k))
+        rows = [
+            [
+                k,
+                labels[k]["positive"],
+                labels[k]["negative"],
+                labels[k]["uncertain"],
+                pct(labels[k]["prevalence"]),
+            ]
+            for k in order
+        ]
+        out.append(f"<h3>{escape(name)}</h3>")
+        out.append(
+            "<div class='pair'>"
+            + figure(figs, f"labels:{name}", f"label counts of {name}")
+            + figure(figs, f"cooc:{name}", f"co-occurrence of {name}")
+            + "</div>"
+        )
+        out.append(
+            table(["label", "positive", "negative", "uncertain", "prevalence"], rows, limit=15)
+        )
+    return lead, "".join(out)
+
+
+def labelers(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
+    lab = m["labelers"]
+    lead = (
+        "Per labeler, as shares of all samples: coverage (it votes on the sample), overlap "
+        "(another labeler votes on one of the same labels), conflict (another votes the opposite "
+        "1/0 on one of them). Polarity lists the values it emits. Accuracy is over its 1/0 votes "
+        "on gold-labelled cells. Labels are compared by name."
+    )
+    if not lab["sources"]:
+        return lead, absent("No labeler records in this build.")
+    rows = [
+        [
+            name,
+            s["votes"],
+            pct(s["coverage"]),
+            pct(s["overlap"]),
+            pct(s["conflict"]),
+            " ".join(f"{v:+d}" if v else "0" for v in s["polarity"]),
+            s["uncertain"],
+            s["errors"],
+            pct(s["accuracy"]),
+            s["gold_votes"],
+        ]
+        for name, s in lab["sources"].items()
+    ]
+    headers = ["labeler", "votes", "coverage", "overlap", "conflict", "polarity"]
+    out = [table([*headers, "uncertain", "errors", "accuracy", "gold votes"], rows)]
+    if m["gold"] is None:
+        out.append(absent("No gold file given (--gold): accuracy is not computed."))
+    if len(lab["sources"]) < 2:
+        out.append(absent("Only one labeler: there is nothing to compare it with."))
+        return lead, "".join(out)
+    pairs = [
+        [p["a"], p["b"], p["both_vote"], pct(p["agree"]), p["conflicts"], p["definite"], p["kappa"]]
+        for p in lab["pairs"]
+    ]
+    out.append("<h3>Pairwise agreement</h3>")
+    out.append(
+        table(
+            ["labeler A", "labeler B", "shared cells", "agree", "1-vs-0", "1/0 cells", "kappa"],
+            pairs,
+        )
+    )
+    out.append(
+        "<p class='more'>Cohen's kappa over the (sample, label) cells both vote 1 or 0 on; "
+        "n/a when they share none or one of them always says the same.</p>"
+    )
+    out.append(figure(figs, "kappa", "pairwise Cohen's kappa"))
+    return lead, "".join(out)
+
+
+def mining(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
+    r = m["report_mining"]
+    lead = (
+        f"{num(r['with_report'])} of {num(r['samples'])} samples have a report. Per label: how "
+        "often the miner affirms, negates or hedges it, over the samples that mention it."
+    )
+    if not r["sources"]:
+        return lead, absent("No report miner ran in this build (--report-ontology NAME).")
+    out = []
+    for name, s in r["sources"].items():
+        ev = s["evidence"]
+        out.append(
+            f"<h3>{escape(name)}</h3><p>{num(s['samples'])} samples; evidence sentences: "
+            f"{num(ev['positive'])} positive, {num(ev['negative'])} negative, "
+            f"{num(ev['uncertain'])} uncertain.</p>"
+        )
+        out.append(figure(figs, f"mining:{name}", f"negation and uncertainty of {name}"))
+        rows = []
+        for label, x in sorted(s["labels"].items(), key=lambda t: (-t[1]["mentioned"], t[0])):
+            rows.append(
+                [
+                    label,
+                    x["mentioned"],
+                    pct(x["negation_rate"]),
+                    pct(x["uncertainty_rate"]),
+                    Html("<br>".join(example(e) for e in x["examples"])),
+                ]
+            )
+        out.append(table(["label", "mentioned", "negated", "uncertain", "evidence"], rows))
+    return lead, "".join(out)
+
+
+def example(e: dict[str, Any]) -> str:
+    """An evidence sentence with its mention highlighted, its status and its sample key."""
+    sentence, mention = escape(e["sentence"]), escape(e.get("mention") or "")
+    if mention and mention in sentence:
+        sentence = sentence.replace(mention, f"<mark>{mention}</mark>", 1)
+    trigger = f" ({escape(str(e['trigger']))})" if e.get("trigger") else ""
+    return (
+        f"<b>{STATUS.get(e['status'], e['status'])}</b>{trigger}: “{sentence}” "
+        f"<code>{escape(e['key'])}</code>"
+    )
+
+
+def harmonization(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
+    h = m["harmonization"]
+    lead = "Raw label strings of the manifest mapped onto the ontology: how, how sure, how often."
+    if not h["harmonized"]:
+        manifest = m["distribution"]["sources"].get("manifest", {}).get("labels", {})
+        return lead, absent(
+            "Manifest labels were not harmonized (--harmonize ONTOLOGY); they are compared with "
+            f"other labelers by their raw names ({num(len(manifest))} distinct strings)."
+        )
+    out = [
+        f"<p>{num(h['mapped'])} of {num(h['strings'])} distinct strings mapped; "
+        f"{num(h['mapped_use_rate'], percent=True)} of {num(h['uses'])} uses.</p>"
+    ]
+    if not h["decisions_recorded"]:
+        out.append(absent("The build kept no harmonizer decisions: method and score are unknown."))
+    if h["harmonizer"]:
+        out.append(f"<p>Harmonizer: <code>{escape(compact(h['harmonizer']))}</code></p>")
+    rows = [
+        [r["raw"], r["label"] or "unmapped", r["method"], r["score"], r["samples"], r["reason"]]
+        for r in h["table"]
+    ]
+    out.append(table(["raw", "canonical", "method", "score", "samples", "reason"], rows, 50))
+    if h["unmapped"]:
+        out.append(
+            "<h3>Unmapped strings</h3><p>"
+            + ", ".join(f"<code>{escape(s)}</code>" for s in h["unmapped"][:100])
+            + "</p>"
+        )
+    return lead, "".join(out)
