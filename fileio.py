@@ -58,9 +58,9 @@ def read_json(url: str) -> Any:
         return json.loads(fh.read())
 
 
-def sha256_file(url: str) -> str:
-    """sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+def file_digest(url: str, algorithm: str = "sha256") -> str:
+    """Hex digest of a file (sha256, or md5 for the wids index), read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with fsspec.open(url, "rb") as fh:
         while block := fh.read(1 << 20):
             digest.update(block)

@@ -20,7 +20,7 @@ from typing import Any
 
 import fsspec
 
-from labelmill.manifests.tables import BadRow, TableError, iter_table
+from labelmill.manifests.tables import BadRow, TableError, is_missing, iter_table
 from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 REQUIRED_COLUMNS = ("id", "image")
@@ -77,13 +77,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def parse_labels(value: Any) -> tuple[str, ...]:
     """Labels as given by a source: a list, a JSON list in a string, or `a|b|c`."""
-    if _missing(value):
+    if is_missing(value):
         return ()
     if isinstance(value, list | tuple):
         items = [str(v) for v in value if v is not None]
@@ -100,7 +96,7 @@ def parse_labels(value: Any) -> tuple[str, ...]:
 
 
 def _text(value: Any) -> str:
-    if _missing(value):
+    if is_missing(value):
         return ""
     return str(value).strip()
 
@@ -113,7 +109,7 @@ def _to_row(number: int, record: dict[str, Any], base: str) -> InputRow:
         row=number,
         id=_text(record.get("id")),
         image=image,
-        report=None if _missing(report) else str(report),
+        report=None if is_missing(report) else str(report),
         report_path=report_path or None,
         labels=parse_labels(record.get("labels")),
         meta={str(k): _clean(v) for k, v in record.items() if k not in KNOWN_COLUMNS},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -25,6 +26,11 @@ FORMATS = {
     "parquet": "parquet",
     "pq": "parquet",
 }
+
+
+def is_missing(value: Any) -> bool:
+    """An absent cell: None (an empty CSV cell, a JSON null) or NaN (pandas' missing value)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 class TableError(ValueError):

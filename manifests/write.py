@@ -5,11 +5,9 @@ same files, which is what makes a resumed build equal a clean one.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -43,13 +41,6 @@ REJECTS_SCHEMA = pa.schema(
 )
 
 
-def write_parquet(url: str, rows: Sequence[dict[str, Any]], schema: pa.Schema) -> None:
-    """Atomically write rows as one Parquet file with a fixed schema."""
-    table = pa.Table.from_pylist(list(rows), schema=schema)
-    with atomic_open(url) as fh:
-        pq.write_table(table, fh)
-
-
 def write_parquet_batches(
     url: str, batches: Iterable[Sequence[dict[str, Any]]], schema: pa.Schema
 ) -> None:
@@ -58,14 +49,6 @@ def write_parquet_batches(
         for rows in batches:
             if rows:
                 writer.write_table(pa.Table.from_pylist(list(rows), schema=schema))
-
-
-def file_md5(url: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with fsspec.open(url, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_wids_index(output: str, markers: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -78,7 +61,7 @@ def write_wids_index(output: str, markers: Sequence[dict[str, Any]]) -> dict[str
                 "url": m["shard"],
                 "nsamples": m["nsamples"],
                 "filesize": m["size"],
-                "md5sum": file_md5(join(output, m["shard"])),
+                "md5sum": m["md5"],
             }
             for m in markers
             if m["nsamples"] > 0
@@ -86,3 +69,8 @@ def write_wids_index(output: str, markers: Sequence[dict[str, Any]]) -> dict[str
     }
     write_json(join(output, "index.json"), index)
     return index
+
+
+def write_parquet(url: str, rows: Sequence[dict[str, Any]], schema: pa.Schema) -> None:
+    """Atomically write rows as one Parquet file with a fixed schema."""
+    write_parquet_batches(url, [rows], schema)

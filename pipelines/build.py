@@ -19,7 +19,7 @@ import apache_beam as beam
 import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from labelmill.fileio import join, read_json, sha256_file
+from labelmill.fileio import file_digest, join, read_json
 from labelmill.labelers.base import Labeler, create
 from labelmill.pipelines import label_model_stage
 from labelmill.pipelines.harmonize_stage import RunOptions
@@ -53,7 +53,7 @@ def make_labelers(plan: Plan, run_options: RunOptions) -> list[Labeler]:
 def make_finalizer(config: BuildConfig) -> Callable[[list], dict[str, Any]] | None:
     """The per-sample aggregator, if configured. A label model needs every sample's votes, so
     it runs in its own pass after the shards are written (`label_model_stage`)."""
-    if not config.aggregate or config.aggregate.get("method") == "dawid-skene":
+    if not config.aggregate or label_model_stage.needs_label_model(config):
         return None
     from labelmill.labelers.aggregate import aggregator_from_config
 
@@ -111,7 +111,7 @@ def pending_shards(plan: Plan) -> list[int]:
             todo.append(index)
             continue
         marker = read_json(marker_url)
-        if fs.size(shard_url) != marker["size"] or sha256_file(shard_url) != marker["sha256"]:
+        if fs.size(shard_url) != marker["size"] or file_digest(shard_url) != marker["sha256"]:
             todo.append(index)
     return todo
 
@@ -163,7 +163,7 @@ def run(
         with Progress(plan, todo, enabled=show_progress):
             shard_fn = BuildShardFn(config.output)
             _run_stage("BuildShards", shard_fn, todo, beam_args, side=run_options)
-    if label_model_stage.needs_label_model(plan):
+    if label_model_stage.needs_label_model(plan.config):
         markers = [read_json(plan.marker_url(i)) for i in range(len(plan.shard_names))]
         digest = label_model_stage.fit(plan, markers)
         refit = label_model_stage.pending(plan, digest)

@@ -24,14 +24,16 @@ from labelmill.labelers.aggregate import (
 from labelmill.pipelines.plan import Plan
 from labelmill.pipelines.shard_reader import iter_samples
 from labelmill.pipelines.shards import open_shard
+from labelmill.schemas.config import BuildConfig
 from labelmill.schemas.records import LabelRecord
 from labelmill.schemas.sample import decode_sample_json, encode_sample_json
 
 MODEL_FILE = "label_model.json"
 
 
-def needs_label_model(plan: Plan) -> bool:
-    return bool(plan.config.aggregate) and plan.config.aggregate.get("method") == "dawid-skene"
+def needs_label_model(config: BuildConfig) -> bool:
+    """A label model aggregates in its own pass, after every shard is labeled."""
+    return bool(config.aggregate) and config.aggregate.get("method") == "dawid-skene"
 
 
 def row_records(row: dict[str, Any]) -> list[LabelRecord]:
@@ -79,14 +81,16 @@ def finalize_shard(plan: Plan, index: int) -> dict[str, Any]:
                 member_sizes=list(sizes.values()),
                 final=json.dumps(document["final"], sort_keys=True),
             )
-    marker.update(size=writer.size, sha256=writer.sha256, label_model=saved["sha256"])
+    marker.update(
+        size=writer.size, sha256=writer.sha256, md5=writer.md5, label_model=saved["sha256"]
+    )
     write_json(plan.marker_url(index), marker, indent=None)
     return marker
 
 
 def learned(plan: Plan) -> dict[str, Any] | None:
     """What the model learned (per label and source), for run.json and the audit."""
-    if not needs_label_model(plan):
+    if not needs_label_model(plan.config):
         return None
     return read_json(join(plan.work, MODEL_FILE))["learned"]
 

@@ -128,9 +128,7 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
         transforms.append(f"exif_orientation_{orientation}")
     image = _to_8bit(image, options.image_ext, transforms)
     info["transforms"] = transforms
-    same_format = _PIL_FORMAT[options.image_ext] == info["original_format"].upper().replace(
-        "JPG", "JPEG"
-    )
+    same_format = info["original_format"] == _PIL_FORMAT[options.image_ext].lower()
     return image, info, same_format and not transforms
 
 

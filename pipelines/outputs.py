@@ -41,7 +41,8 @@ def write_outputs(
         nonlocal labelers
         for index in range(len(plan.shard_names)):
             marker = read_json(plan.marker_url(index))
-            shards.append({key: marker[key] for key in ("shard", "nsamples", "size", "sha256")})
+            fields = ("shard", "nsamples", "size", "sha256", "md5")
+            shards.append({key: marker[key] for key in fields})
             rejects.extend(marker["rejects"])
             labelers = labelers or marker.get("labelers")
             yield marker["samples"]

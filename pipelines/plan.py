@@ -20,7 +20,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelmill.fileio import atomic_open, join, read_json, sha256_file, write_json
+from labelmill.fileio import atomic_open, file_digest, join, read_json, write_json
 from labelmill.manifests.keys import make_key
 from labelmill.manifests.read import iter_inputs
 from labelmill.pipelines.harmonize_stage import RunOptions, harmonize_labels
@@ -190,7 +190,7 @@ def input_digest(path: str) -> str:
     whatever changes the inputs changes the build's fingerprint, so a resume can tell."""
     fs, fs_path = fsspec.core.url_to_fs(path)
     if not fs.isdir(fs_path):
-        return sha256_file(path)
+        return file_digest(path)
     digest = hashlib.sha256()
     for name, info in sorted(fs.find(fs_path, detail=True).items()):
         digest.update(f"{name[len(fs_path) :]}\t{info.get('size')}\n".encode())

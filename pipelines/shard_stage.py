@@ -185,6 +185,7 @@ def build_shard(
         "nsamples": len(written),
         "size": writer.size,
         "sha256": writer.sha256,
+        "md5": writer.md5,
         "samples": written,
         "rejects": [r.to_json() for r in sorted(rejects, key=lambda r: r.row)],
         "labelers": [labeler.describe() for labeler in labelers],

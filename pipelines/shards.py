@@ -47,17 +47,20 @@ def member_header(name: str, size: int) -> bytes:
 
 
 class ShardWriter:
-    """Append samples (member suffix -> bytes) to one tar; `size` and `sha256` when closed."""
+    """Append samples (member suffix -> bytes) to one tar; `size`, `sha256` and `md5` (for the
+    wids index) come from the bytes as they are written, so no one rereads the shard."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         self._fh = fh
         self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
         self.count = 0
 
     def _write(self, data: bytes) -> None:
         self._fh.write(data)
         self._sha256.update(data)
+        self._md5.update(data)
         self.size += len(data)
 
     def write(self, key: str, members: dict[str, bytes]) -> dict[str, int]:
@@ -82,6 +85,10 @@ class ShardWriter:
     @property
     def sha256(self) -> str:
         return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> str:
+        return self._md5.hexdigest()
 
 
 @contextmanager

@@ -16,8 +16,7 @@ import fsspec
 import pyarrow.parquet as pq
 import typer
 
-from labelmill.fileio import join, read_json, sha256_file
-from labelmill.manifests.write import file_md5
+from labelmill.fileio import file_digest, join, read_json
 from labelmill.pipelines.shard_reader import UnsafeShardError, decode_member, iter_samples
 
 
@@ -39,7 +38,7 @@ def _check_shard(output: str, shard: dict[str, Any], rows: dict[str, dict]) -> I
         return
     if fs.size(path) != shard["size"]:
         yield f"{name}: size {fs.size(path)} != {shard['size']} recorded in run.json"
-    if sha256_file(url) != shard["sha256"]:
+    if file_digest(url) != shard["sha256"]:
         yield f"{name}: sha256 differs from run.json (the file changed after the build)"
     seen = set()
     try:
@@ -85,7 +84,7 @@ def verify(output: str) -> list[str]:
         problems.append(f"{name}: a tar in shards/ that run.json does not list")
     for entry in index.get("shardlist", []):
         url = join(output, entry["url"])
-        if entry["url"] in on_disk and file_md5(url) != entry["md5sum"]:
+        if entry["url"] in on_disk and file_digest(url, "md5") != entry["md5sum"]:
             problems.append(f"index.json: md5sum of {entry['url']} differs")
     counts = run.get("counts", {})
     if counts.get("written", 0) + counts.get("rejected", 0) != counts.get("read"):

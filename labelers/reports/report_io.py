@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from labelmill.fileio import atomic_open
-from labelmill.manifests.tables import BadRow, TableError, iter_table
+from labelmill.manifests.tables import BadRow, TableError, is_missing, iter_table
 
 REQUIRED_COLUMNS = ("id", "text")
 Report = tuple[str, str | None]
@@ -43,7 +43,7 @@ def read_reports(path: str | Path) -> list[Report]:
 
 def _text(value: Any) -> str | None:
     """Report text as str; a missing value (None, NaN) stays None."""
-    if value is None or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     return value if isinstance(value, str) else str(value)
 
