@@ -7,8 +7,11 @@ line here. Heavy imports (Beam, torch, spaCy) happen inside the commands, keepin
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
+
+from labelmill.extras import MissingExtraError, as_missing_extra
 
 COMMANDS = [
     "labelmill.pipelines.build_command",
@@ -39,5 +42,13 @@ for _module in COMMANDS:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. An optional package that a command needs and that is not
+    installed ends the command with one line naming the extra to install."""
+    try:
+        app()
+    except ImportError as exc:
+        error = as_missing_extra(exc, f"labelmill {' '.join(sys.argv[1:2])}".strip())
+        if not isinstance(error, MissingExtraError):
+            raise
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from exc

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from labelmill.extras import MissingExtraError
+from labelmill.fetch import fetch_options
 from labelmill.fileio import write_json
 from labelmill.labelers.base import Labeler
 from labelmill.pipelines.load import LoadOptions, load_sample
@@ -47,6 +49,7 @@ def load_options(plan: Plan, labelers: Sequence[Labeler]) -> LoadOptions:
         max_pixels=config.max_pixels,
         jpeg_quality=config.jpeg_quality,
         keep_pixels=any(labeler.needs_pixels for labeler in labelers),
+        fetch=fetch_options(config),
     )
 
 
@@ -56,6 +59,8 @@ def _load(item: tuple[InputRow, str], options: LoadOptions) -> Sample | Reject:
         return load_sample(row, key, options)
     except RejectError as exc:
         return Reject(row.row, row.id, exc.stage, exc.reason, exc.detail)
+    except MissingExtraError:  # the environment, not the row: fail the shard with one message
+        raise
     except Exception as exc:  # a loader bug must cost one sample, never the build
         detail = f"{row.image}: {type(exc).__name__}: {exc}"
         return Reject(row.row, row.id, Stage.IMAGE, Reason.UNEXPECTED_ERROR, detail)

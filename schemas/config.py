@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 
 IMAGE_FORMATS = ("keep", "png", "jpeg")
+# How inputs are read, not what is built: changing them keeps a resumable build resumable.
+NOT_DECISIVE = ("output", "fetch_retries", "fetch_timeout", "user_agent")
 
 
 class ConfigError(ValueError):
@@ -48,6 +50,9 @@ class BuildConfig:
     aggregate: dict[str, Any] | None = None
     batch_size: int = 32
     load_threads: int = 4
+    fetch_retries: int = 3
+    fetch_timeout: float = 60.0
+    user_agent: str | None = None
 
     def __post_init__(self) -> None:
         if self.shard_max_samples < 1:
@@ -62,13 +67,15 @@ class BuildConfig:
             raise ConfigError("name must be letters, digits, '-' or '_'")
         if self.batch_size < 1 or self.load_threads < 1:
             raise ConfigError("batch_size and load_threads must be at least 1")
+        if self.fetch_retries < 0 or self.fetch_timeout <= 0:
+            raise ConfigError("fetch_retries must be >= 0 and fetch_timeout positive")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def fingerprint(self, input_sha256: str) -> str:
         """Hash of everything that decides the output bytes (not where the output goes)."""
-        decisive = {k: v for k, v in self.to_json().items() if k != "output"}
+        decisive = {k: v for k, v in self.to_json().items() if k not in NOT_DECISIVE}
         decisive["input_sha256"] = input_sha256
         payload = json.dumps(decisive, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()

@@ -1,16 +1,19 @@
 """The image-model labeler: global multi-labels plus a dense top-k label map per image.
 
 Built from plain options so that Beam can pickle it; the model is loaded in `setup()`, once per
-worker. Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a
+worker process and device: a Dataflow VM runs one SDK process per core (or several DoFn threads
+in one), and `Shared` hands each of them the same loaded model instead of one copy each. Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a
 GPU the forward pass runs under bf16 autocast with channels_last inputs.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import torch
+from apache_beam.utils.shared import Shared
 
 from labelmill.labelers.base import Labeler
 from labelmill.labelers.images.dense import DenseOutputs, check_class_count, kept_classes, summarize
@@ -30,6 +33,27 @@ def resolve_device(device: str) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for but no CUDA device is available")
     return resolved
+
+
+_HANDLES: dict[tuple[str, str], Shared] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def shared_model(spec: str, device: torch.device) -> LoadedModel:
+    """The model `spec` on `device`, loaded once per process and shared by every labeler in it
+    (threads of one SDK worker); freed when the last labeler holding it is gone."""
+    with _HANDLES_LOCK:
+        handle = _HANDLES.setdefault((spec, str(device)), Shared())
+
+    def load() -> LoadedModel:
+        loaded = load_model(spec)
+        check_class_count(len(loaded.classes))
+        loaded.net.to(device)
+        if device.type == "cuda":
+            loaded.net.to(memory_format=torch.channels_last)
+        return loaded
+
+    return handle.acquire(load)
 
 
 class ImageModelLabeler(Labeler):
@@ -62,16 +86,12 @@ class ImageModelLabeler(Labeler):
 
     def _load(self) -> LoadedModel:
         if self._loaded is None:
-            self._loaded = load_model(self.model)
-            check_class_count(len(self._loaded.classes))
+            self._loaded = shared_model(self.model, torch.device("cpu"))
         return self._loaded
 
     def setup(self) -> None:
-        loaded = self._load()
         device = resolve_device(self.device)
-        loaded.net.to(device)
-        if device.type == "cuda":
-            loaded.net.to(memory_format=torch.channels_last)
+        self._loaded = loaded = shared_model(self.model, device)
         self._normalizer = Normalizer(loaded.mean, loaded.std, device)
 
     @staticmethod
