@@ -50,10 +50,17 @@ def extra_for(module: str) -> str | None:
 
 
 def as_missing_extra(exc: ImportError, needed_for: str) -> ImportError | MissingExtraError:
-    """Turn an ImportError of an optional module into MissingExtraError; others are kept."""
-    name = getattr(exc, "name", None) or ""
-    extra = extra_for(name)
-    return MissingExtraError(name, extra, needed_for) if extra else exc
+    """Turn an ImportError of an optional module into MissingExtraError; others are kept.
+
+    The module's name is looked for along the cause chain: fsspec re-raises a plain
+    "Please install gcsfs" ImportError from the original one."""
+    link: BaseException | None = exc
+    while link is not None:
+        name = getattr(link, "name", None) or ""
+        if extra := extra_for(name):
+            return MissingExtraError(name, extra, needed_for)
+        link = link.__cause__
+    return exc
 
 
 def require(module: str, needed_for: str) -> ModuleType:

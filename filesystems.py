@@ -15,14 +15,14 @@ from itertools import islice
 
 import fsspec
 
-from labelmill.extras import MissingExtraError, as_missing_extra, require
+from labelmill.extras import MissingExtraError, as_missing_extra, extra_for, require
 from labelmill.schemas.config import BuildConfig
 from labelmill.schemas.records import InputRow
 
 PEEK_ROWS = 1000  # manifest rows whose image and report URLs are checked up front
-# protocol -> the extra that installs its file system
-PROTOCOL_EXTRAS = {"gs": "gcp", "gcs": "gcp", "s3": "s3", "s3a": "s3", "http": "http",
-                   "https": "http"}
+# protocol -> the package of its file system (extras.py says which extra installs it)
+PROTOCOL_PACKAGES = {"gs": "gcsfs", "gcs": "gcsfs", "s3": "s3fs", "s3a": "s3fs",
+                     "http": "aiohttp", "https": "aiohttp"}
 # http(s) images are fetched with requests (fetch.py); manifests over http use fsspec's aiohttp
 _ALSO_NEEDED = {"http": "requests", "https": "requests"}
 
@@ -38,9 +38,10 @@ def require_protocol(proto: str, needed_for: str) -> None:
         fsspec.get_filesystem_class(proto)
     except ImportError as exc:
         error = as_missing_extra(exc, needed_for)
-        if isinstance(error, MissingExtraError) or proto not in PROTOCOL_EXTRAS:
+        extra = extra_for(PROTOCOL_PACKAGES.get(proto, ""))
+        if isinstance(error, MissingExtraError) or extra is None:
             raise error from exc
-        raise MissingExtraError(exc.name or proto, PROTOCOL_EXTRAS[proto], needed_for) from exc
+        raise MissingExtraError(PROTOCOL_PACKAGES[proto], extra, needed_for) from exc
     except ValueError as exc:  # fsspec's "Protocol not known"
         raise ValueError(f"{needed_for}: no file system knows the protocol {proto!r}") from exc
     if proto in _ALSO_NEEDED:

@@ -28,8 +28,11 @@ class Faults:
     slow_rate: float = 0.0  # the reply stalls for `slow_seconds`
     slow_seconds: float = 2.0
     always_fail: tuple[str, ...] = ()  # paths answered 503 on every request
+    spare: tuple[str, ...] = ()  # paths that never fail (a manifest read without retries)
 
     def first_fault(self, path: str) -> str | None:
+        if path in self.spare:
+            return None
         draw = int(hashlib.sha256(path.encode()).hexdigest()[:8], 16) / 2**32
         for kind, rate in (("500", self.error_rate), ("reset", self.reset_rate)):
             if draw < rate:
@@ -90,15 +93,33 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: thousands of requests per benchmark run."""
 
-    def do_GET(self) -> None:
+    def _file(self) -> Path | None:
         path = self.path.split("?", 1)[0].lstrip("/")
         file = (self.server.root / path).resolve()
+        ok = file.is_relative_to(self.server.root) and file.is_file()
+        return file if ok else None
+
+    def do_HEAD(self) -> None:
+        file = self._file()
+        self._headers(200 if file else 404, file.stat().st_size if file else 0)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].lstrip("/")
         fault = self.server.fault_for(path, self.headers.get("User-Agent", ""))
         if fault in ("500", "always"):
             return self._reply(500 if fault == "500" else 503, b"injected failure")
-        if not file.is_relative_to(self.server.root) or not file.is_file():
+        file = self._file()
+        if file is None:
             return self._reply(404, b"not found")
         body = file.read_bytes()
+        if ranged := _byte_range(self.headers.get("Range", ""), len(body)):
+            start, end = ranged
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(body)}")
+            self.send_header("Content-Length", str(end - start))
+            self.end_headers()
+            self.wfile.write(body[start:end])
+            return None
         if fault == "slow":
             time.sleep(self.server.faults.slow_seconds)
         if fault == "reset":
@@ -114,6 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _headers(self, status: int, length: int) -> None:
         self.send_response(status)
+        self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(length))
         self.end_headers()
@@ -121,3 +143,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, status: int, body: bytes) -> None:
         self._headers(status, len(body))
         self.wfile.write(body)
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(start, end) of a single `bytes=a-b` range header, clipped to the file; None for none."""
+    if not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].partition("-")
+    if not first:
+        return max(0, size - int(last)), size
+    return int(first), min(size, int(last) + 1) if last else size
