@@ -52,6 +52,9 @@ class FetchOptions:
         return min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
 
 
+DEFAULT_FETCH = FetchOptions()
+
+
 def fetch_options(config: BuildConfig) -> FetchOptions:
     """The build config's fetch settings (the size cap stays FetchOptions' own)."""
     agent = {"user_agent": config.user_agent} if config.user_agent else {}
@@ -183,7 +186,7 @@ def _checked(proto: str) -> None:
     require_protocol(proto, f"reading {proto}:// files")
 
 
-def read_remote(url: str, options: FetchOptions = FetchOptions()) -> bytes:
+def read_remote(url: str, options: FetchOptions = DEFAULT_FETCH) -> bytes:
     """The bytes at `url`, retrying transient failures; raises FetchError after the last try."""
     proto = protocol(url)
     _checked(proto)
@@ -209,7 +212,7 @@ def read_remote(url: str, options: FetchOptions = FetchOptions()) -> bytes:
 _REASONS = {"too_large": Reason.FILE_TOO_LARGE, "failed": Reason.FETCH_FAILED}
 
 
-def read_url(url: str, stage: str, missing: str, options: FetchOptions = FetchOptions()) -> bytes:
+def read_url(url: str, stage: str, missing: str, options: FetchOptions = DEFAULT_FETCH) -> bytes:
     """`read_remote` for a sample's file: a failure rejects the sample, naming URL and error;
     a missing file is rejected with `missing` (file_not_found, report_not_found)."""
     try:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from labelmill.fetch import FetchOptions, read_url
+from labelmill.fetch import DEFAULT_FETCH, FetchOptions, read_url
 from labelmill.schemas.records import InputRow, Reason, RejectError, Sample, Stage
 
 _PIL_FORMAT = {"jpg": "JPEG", "png": "PNG"}
@@ -33,10 +33,10 @@ class LoadOptions:
     max_pixels: int = 100_000_000
     jpeg_quality: int = 95
     keep_pixels: bool = False
-    fetch: FetchOptions = FetchOptions()
+    fetch: FetchOptions = DEFAULT_FETCH
 
 
-def read_bytes(url: str, stage: str, missing: str, fetch: FetchOptions = FetchOptions()) -> bytes:
+def read_bytes(url: str, stage: str, missing: str, fetch: FetchOptions = DEFAULT_FETCH) -> bytes:
     """Read a whole file from a path or any fsspec URL, mapping I/O errors onto reject reasons.
 
     URLs are read with retries (fetch.py)."""
@@ -238,14 +238,15 @@ def _encode(image: Image.Image, options: LoadOptions) -> bytes:
 
 
 def load_report(
-    row: InputRow, fetch: FetchOptions = FetchOptions()
+    row: InputRow, fetch: FetchOptions = DEFAULT_FETCH
 ) -> tuple[str | None, dict[str, Any]]:
     """The report text (None when the row has none) and where it came from."""
     if row.report is not None:
         return row.report, {"present": True, "source": "inline", "chars": len(row.report)}
     if not row.report_path:
         return None, {"present": False}
-    data = read_bytes(row.resolve(row.report_path), Stage.REPORT, Reason.REPORT_NOT_FOUND, fetch)
+    url = row.resolve(row.report_path)
+    data = read_bytes(url, Stage.REPORT, Reason.REPORT_NOT_FOUND, fetch)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1,9 +1,10 @@
 """The image-model labeler: global multi-labels plus a dense top-k label map per image.
 
-Built from plain options so that Beam can pickle it; the model is loaded in `setup()`, once per
-worker process and device: a Dataflow VM runs one SDK process per core (or several DoFn threads
-in one), and `Shared` hands each of them the same loaded model instead of one copy each. Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a
-GPU the forward pass runs under bf16 autocast with channels_last inputs.
+Built from plain options so that Beam can pickle it; the model is loaded in `setup()`, once
+per worker process and device: a Dataflow VM runs one SDK process per core (or several DoFn
+threads in one), and `Shared` hands each of them the same loaded model, not one copy each.
+Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a GPU
+the forward pass runs under bf16 autocast with channels_last inputs.
 """
 
 from __future__ import annotations
