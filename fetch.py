@@ -172,8 +172,9 @@ def _read_http(url: str, options: FetchOptions) -> bytes:
 
 
 def _read_fsspec(url: str, options: FetchOptions) -> bytes:
-    with fsspec.open(url, "rb") as fh:
-        data = fh.read(options.max_bytes + 1)
+    """One ranged GET, capped: `fsspec.open` would first ask the store for the object's size."""
+    fs, path = fsspec.core.url_to_fs(url)
+    data = fs.cat_file(path, start=0, end=options.max_bytes + 1)
     if len(data) > options.max_bytes:
         raise _TooLarge(f"over max_bytes={options.max_bytes}")
     return data
