@@ -70,6 +70,8 @@ def _first_row(path: Path) -> list[str]:
 def _headerless(path: Path) -> bool:
     """The CheXpert labeler's input: one column, and its first cell is not a column name."""
     first = _first_row(path)
+    if not first:
+        raise ReportInputError(f"{path}: empty table (no header row and no report)")
     names = {cell.strip().casefold() for cell in first}
     if names & set(TEXT_COLUMNS):
         return False
@@ -163,26 +165,34 @@ class RecordWriter:
         import pyarrow.parquet as pq
 
         schema = parquet_schema(self.labels)
+        rows = [{k: r[k] for k in ("id", "labels", "evidence")} for r in self._pending]
+        table = pa.Table.from_pylist(rows, schema=schema)  # a bad record fails before writing
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self._out, schema)
-        rows = [{k: r[k] for k in ("id", "labels", "evidence")} for r in self._pending]
-        self._parquet.write_table(pa.Table.from_pylist(rows, schema=schema))
+        self._parquet.write_table(table)
         self._pending = []
 
     def __enter__(self) -> RecordWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        try:
-            if exc[0] is None and self.kind == ".parquet":
-                if self._pending or self._parquet is None:
-                    self._flush()
-                self._parquet.close()
-            elif self._csv is not None:
-                self._text.flush()
-                self._text.detach()
-        finally:
-            self._context.__exit__(*exc)
+        """Finish the file and move it into place; on any error, remove it."""
+        if exc[0] is None:
+            try:
+                self._finish()
+            except BaseException as err:
+                self._context.__exit__(type(err), err, err.__traceback__)
+                raise
+        self._context.__exit__(*exc)
+
+    def _finish(self) -> None:
+        if self.kind == ".parquet":
+            if self._pending or self._parquet is None:
+                self._flush()
+            self._parquet.close()
+        elif self._csv is not None:
+            self._text.flush()
+            self._text.detach()
 
 
 def parquet_schema(labels: Sequence[str]) -> Any:

@@ -93,7 +93,8 @@ def test_topk_zero_is_refused_by_the_flag(labelmill, small_manifest, tmp_path: P
         "build", "-i", manifest, "-o", tmp_path / "out", "--image-model", "imagenet-demo",
         "--topk", "0",
     )
-    assert code == 2 and "Invalid value for '--topk': Input should be greater than or equal to 1" in output
+    assert code == 2
+    assert "Invalid value for '--topk': Input should be greater than or equal to 1" in output
 
 
 def test_cuda_without_a_gpu_is_refused_on_a_local_runner(
