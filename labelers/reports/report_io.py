@@ -85,14 +85,17 @@ def _headerless(path: Path) -> bool:
 
 
 def _headerless_rows(path: Path) -> Iterator[Report]:
-    """One report per CSV record (quoted newlines kept), ids are row numbers from 1."""
+    """One report per CSV record (quoted newlines kept, a stray separator kept as text), ids
+    are row numbers from 1."""
     with path.open("rb") as fh:
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         number = 0
         for values in csv.reader(text, delimiter=delimiter):
+            if not values:  # a blank line, skipped as the CheXpert labeler's reader does
+                continue
             number += 1
-            yield str(number), delimiter.join(values) if values else None
+            yield str(number), delimiter.join(values)
 
 
 def _report(path: Path, number: int, row: dict[str, Any]) -> Report:
