@@ -131,9 +131,11 @@ def test_chexpert_labeler_input_and_output_shape(
     assert output == f"labelled 2 reports in {output.split(' in ')[1].split(' s ')[0]} s -> {out}\n"
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(frame.columns) == ["Reports", *load_ontology("chexpert").labels]
-    assert list(frame["Reports"]) == [CHEXPERT_INPUT.split("\n")[0].strip('"'), "Possible pneumonia."]
+    first_report = CHEXPERT_INPUT.split("\n")[0].strip('"')
+    assert list(frame["Reports"]) == [first_report, "Possible pneumonia."]
     first, second = frame.to_dict("records")
-    assert (first["Pneumothorax"], first["Pleural Effusion"], first["Cardiomegaly"]) == ("0", "1", "1")
+    found = (first["Pneumothorax"], first["Pleural Effusion"], first["Cardiomegaly"])
+    assert found == ("0", "1", "1")
     assert second["Pneumonia"] == pneumonia and second["Edema"] == ""
     assert set(frame.drop(columns="Reports").to_numpy().ravel()) <= {"1", "0", "-1", ""}
 
@@ -164,7 +166,8 @@ def _peak_rss_kb(n: int, folder: Path) -> int:
     with source.open("w") as fh:
         fh.write("id,text\n")
         for i in range(n):
-            fh.write(f"{i},FINDINGS: Small effusion number {i}. No pneumothorax. " + "x" * 400 + "\n")
+            padding = "x" * 400
+            fh.write(f"{i},FINDINGS: Small effusion number {i}. No pneumothorax. {padding}\n")
     code = (
         "import resource, sys; from labelmill.pipelines.cli import main; "
         f"sys.argv = ['labelmill', 'label-reports', {str(source)!r}, '--output', "
