@@ -58,11 +58,16 @@ def iter_inputs(
             yield _to_row(number, record, base, typed=not text_table)
 
 
-def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
+def read_inputs(
+    path: str,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+) -> tuple[list[InputRow], list[Reject]]:
     """All rows and row-level rejects of a (small) input, as two lists."""
     rows: list[InputRow] = []
     rejects: list[Reject] = []
-    for item in iter_inputs(path, encoding):
+    for item in iter_inputs(path, encoding, columns, sep):
         (rejects if isinstance(item, Reject) else rows).append(item)
     return rows, rejects
 
