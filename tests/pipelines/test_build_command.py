@@ -148,3 +148,18 @@ def test_explicit_separator_and_a_missing_named_column(
     )
     assert code == 2
     assert output.startswith(f"error: {manifest}: required column 'id' is missing")
+
+
+def test_uncertain_policy_reaches_the_aggregation(labelmill, small_manifest, tmp_path: Path) -> None:
+    manifest = small_manifest(tmp_path / "in", n=2)
+    manifest.write_text(manifest.read_text().replace("Small left pleural effusion.", "Possible edema."))
+    out = tmp_path / "out"
+    code, output = labelmill(
+        "build", "-i", manifest, "-o", out, "--report-ontology", "chestxray14",
+        "--aggregate", "majority", "--uncertain", "ones", "--quiet",
+    )
+    assert code == 0, output
+    run_json = json.loads((out / "run.json").read_text())
+    assert run_json["config"]["aggregate"]["uncertain"] == "one"
+    rows = pq.read_table(out / "manifest.parquet").to_pylist()
+    assert {r["target"]["Edema"] for r in rows} == {1.0}  # U-Ones: "possible edema" counts
