@@ -150,9 +150,12 @@ def test_explicit_separator_and_a_missing_named_column(
     assert output.startswith(f"error: {manifest}: required column 'id' is missing")
 
 
-def test_uncertain_policy_reaches_the_aggregation(labelmill, small_manifest, tmp_path: Path) -> None:
+def test_uncertain_policy_reaches_the_aggregation(
+    labelmill, small_manifest, tmp_path: Path
+) -> None:
     manifest = small_manifest(tmp_path / "in", n=2)
-    manifest.write_text(manifest.read_text().replace("Small left pleural effusion.", "Possible edema."))
+    text = manifest.read_text().replace("Small left pleural effusion.", "Possible edema.")
+    manifest.write_text(text)
     out = tmp_path / "out"
     code, output = labelmill(
         "build", "-i", manifest, "-o", out, "--report-ontology", "chestxray14",
