@@ -166,3 +166,25 @@ def test_uncertain_policy_reaches_the_aggregation(
     assert run_json["config"]["aggregate"]["uncertain"] == "one"
     rows = pq.read_table(out / "manifest.parquet").to_pylist()
     assert {r["target"]["Edema"] for r in rows} == {1.0}  # U-Ones: "possible edema" counts
+
+
+@pytest.mark.parametrize(
+    ("labeler", "message"),
+    [
+        ("  - name: image_model\n    topk: 0\n",
+         "image_model: topk: expected an integer >= 1, got 0"),
+        ("  - name: image_model\n    topk2: 3\n", "image_model: unknown option 'topk2'"),
+        ("  - name: report\n", "labelers: unknown labeler 'report'; known: image_model, "
+         "manifest_labels, reports"),
+        ("  - name: reports\n    ontology: missing.yaml\n", "reports: ontology '"),
+    ],
+)
+def test_labeler_options_in_yaml_are_checked_before_work(
+    labelmill, small_manifest, tmp_path: Path, labeler: str, message: str
+) -> None:
+    small_manifest(tmp_path)
+    config = tmp_path / "build.yaml"
+    config.write_text(f"input: manifest.csv\noutput: out\nlabelers:\n{labeler}")
+    code, output = labelmill("build", "--config", config)
+    assert code == 2 and output.startswith(f"error: {message}") and output.count("\n") == 1
+    assert not (tmp_path / "out").exists()
