@@ -26,6 +26,7 @@ from labelmill.schemas.config import (
 )
 
 COLUMN_FLAGS = ("id", "image", "report", "labels")
+RUN_FLAGS = ("overwrite", "quiet", "verbose")  # how to run, not what to build
 
 
 def _labeler_flags(
@@ -203,15 +204,13 @@ def build(
     Other options must be Beam's: --direct_num_workers 2 (processes: add
     --direct_running_mode multi_processing), --runner DataflowRunner, --project P, ...
     """
+    from labelmill.pipelines.beam_flags import FlagError
     from labelmill.pipelines.cli import STARTED
+    from labelmill.pipelines.preflight import PreflightError
 
     _quiet_logs(verbose)
-    flags = dict(locals())
-    for key in ("ctx", "overwrite", "quiet", "verbose", "STARTED"):
-        flags.pop(key)
+    flags = {k: v for k, v in ctx.params.items() if k not in RUN_FLAGS}
     flags.update(input=input or None, output=output or None)
-    from labelmill.pipelines.beam_flags import FlagError
-    from labelmill.pipelines.preflight import PreflightError
 
     try:
         cfg = _start(ctx, flags)
