@@ -27,6 +27,8 @@ from labelmill.schemas.config import (
 
 COLUMN_FLAGS = ("id", "image", "report", "labels")
 RUN_FLAGS = ("overwrite", "quiet", "verbose")  # how to run, not what to build
+SEPARATOR_NAMES = {"\\t": "\t", "tab": "\t", "semicolon": ";", "comma": ","}  # --sep '\t'
+
 
 
 def _labeler_flags(
@@ -160,7 +162,8 @@ def build(
     report_col: Annotated[str | None, typer.Option(help="Column with the report text.")] = None,
     labels_col: Annotated[str | None, typer.Option(help="Column with source labels.")] = None,
     sep: Annotated[
-        str | None, typer.Option(help="CSV separator (default: detected among , ; and tab).")
+        str | None,
+        typer.Option(help="CSV separator: , ; or tab (also '\\t'); default: detected."),
     ] = None,
     report_ontology: Annotated[
         str | None, typer.Option(help="Mine reports with this ontology.")
@@ -210,7 +213,7 @@ def build(
 
     _quiet_logs(verbose)
     flags = {k: v for k, v in ctx.params.items() if k not in RUN_FLAGS}
-    flags.update(input=input or None, output=output or None)
+    flags.update(input=input or None, output=output or None, sep=SEPARATOR_NAMES.get(sep, sep))
 
     try:
         cfg = _start(ctx, flags)

@@ -138,6 +138,14 @@ def test_columns_by_name_case_insensitive_and_separator_detected(
     assert all(r["report_present"] for r in rows)
 
 
+def test_separator_by_name(labelmill, small_manifest, tmp_path: Path) -> None:
+    manifest = small_manifest(tmp_path / "in", sep="\t")
+    out = tmp_path / "o"
+    code, output = labelmill("build", "-i", manifest, "-o", out, "--sep", "\\t", "--quiet")
+    assert code == 0, output
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["config"]["sep"] == "\t"
+
+
 def test_explicit_separator_and_a_missing_named_column(
     labelmill, small_manifest, tmp_path: Path
 ) -> None:
