@@ -67,3 +67,17 @@ def test_missing_extra_inside_a_worker_is_raised_not_rejected(monkeypatch) -> No
 
 def _refuse(proto: str, needed_for: str) -> None:
     raise MissingExtraError("s3fs", "s3", needed_for)
+
+
+HEAVY = ["torch", "transformers", "matplotlib", "sentence_transformers", "llama_cpp", "gcsfs"]
+
+
+def test_the_core_builds_and_mines_reports_without_any_extra(tmp_path: Path) -> None:
+    manifest = Path(__file__).resolve().parents[1] / "sample_data" / "manifest.csv"
+    argv = ["build", "-i", str(manifest), "-o", "out", "--report-ontology", "chestxray14"]
+    done = _cli_without(HEAVY, argv, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "run.json").exists()
+    image_model = ["build", "-i", str(manifest), "-o", "out2", "--image-model", "imagenet-demo"]
+    done = _cli_without(HEAVY, image_model, tmp_path)
+    assert done.returncode == 2 and 'pip install "labelmill[images]"' in done.stderr
