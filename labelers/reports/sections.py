@@ -9,44 +9,20 @@ offsets point at what the radiologist wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-# Canonical section name -> header spellings (lowercase; whitespace between words is flexible).
-SECTION_HEADERS: dict[str, tuple[str, ...]] = {
-    "findings": ("findings", "finding", "report", "description"),
-    "impression": ("impression", "impressions", "conclusion", "conclusions", "summary", "opinion"),
-    "indication": (
-        "indication",
-        "indications",
-        "reason for exam",
-        "reason for examination",
-        "reason for study",
-        "clinical indication",
-        "clinical information",
-        "clinical data",
-    ),
-    "history": ("history", "clinical history", "medical history", "patient history"),
-    "comparison": ("comparison", "comparisons", "prior studies", "prior study"),
-    "technique": ("technique", "examination", "exam", "procedure"),
-}
+from labelmill.labelers.reports.languages import DEFAULT_LANGUAGE, load_language
+
 UNKNOWN_SECTION = "unknown"
 MAX_SENTENCE = 1000  # characters; real report sentences are far shorter
-
-_SPELLING_TO_SECTION = {
-    spelling: name for name, spellings in SECTION_HEADERS.items() for spelling in spellings
-}
-_HEADER_ALTERNATION = "|".join(
-    r"[ \t]+".join(re.escape(word) for word in spelling.split())
-    for spelling in sorted(_SPELLING_TO_SECTION, key=len, reverse=True)
+# Sentence ends: terminal punctuation after a word, before whitespace or the end (not "1.5", not
+# the "?" of "? effusion"), a period set apart by spaces (" . "), a blank line, or a line that
+# opens a numbered or bulleted item.
+_SENTENCE_END = re.compile(
+    r"(?<=\S)[.!?](?=\s|$)|(?<=\s)\.|\n[ \t]*\n|\n(?=[ \t]*(?:\d+[.)]|[-*\u2022]))"
 )
-# A header starts a line or follows a sentence end; the caller decides whether it really is one.
-_HEADER = re.compile(
-    rf"(?:^|(?<=[.!?;])[ \t]+)[ \t]*(?P<name>{_HEADER_ALTERNATION})[ \t]*(?P<colon>:)?",
-    re.IGNORECASE | re.MULTILINE,
-)
-# Sentence ends: terminal punctuation before whitespace or the end (not "1.5"), a period set
-# apart by spaces (" . "), a blank line, or a line that opens a numbered or bulleted item.
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|(?<=\s)\.|\n[ \t]*\n|\n(?=[ \t]*(?:\d+[.)]|[-*\u2022]))")
 
 
 @dataclass(frozen=True)
@@ -56,6 +32,60 @@ class Sentence:
     start: int
     end: int
     section: str
+    order: int = 0  # the sentence's place in its section, from 0
+    paragraph: int = 0  # blank lines between the section's first words and this sentence
+
+
+class SectionSplitter:
+    """One language's section headers, compiled once: `split` cuts a report into sentences."""
+
+    def __init__(self, headers: Mapping[str, Sequence[str]]) -> None:
+        self.headers = {name: tuple(spellings) for name, spellings in headers.items()}
+        self._section_of = {
+            " ".join(spelling.lower().split()): name
+            for name, spellings in self.headers.items()
+            for spelling in spellings
+        }
+        alternation = "|".join(
+            r"[ \t]+".join(re.escape(word) for word in spelling.split())
+            for spelling in sorted(self._section_of, key=len, reverse=True)
+        )
+        # A header starts a line or follows a sentence end, and may end in a colon or a dash;
+        # `_is_header` decides whether it really is one.
+        self._header = re.compile(
+            rf"(?:^|(?<=[.!?;])[ \t]+)[ \t]*(?P<name>{alternation})"
+            rf"(?:[ \t]*(?P<colon>:)|[ \t]+(?P<dash>[-\u2013\u2014]+)(?=[ \t]))?[ \t]*",
+            re.IGNORECASE | re.MULTILINE,
+        )
+
+    def find_sections(self, text: str) -> list[tuple[str, int, int]]:
+        """(section, body start, body end) spans covering the report after each header.
+
+        Text before the first header belongs to the `unknown` section, which counts as findings.
+        """
+        spans: list[tuple[str, int, int]] = []
+        current, body_start = UNKNOWN_SECTION, 0
+        for match in self._header.finditer(text):
+            if not _is_header(text, match):
+                continue
+            spans.append((current, body_start, match.start("name")))
+            current = self._section_of[" ".join(match.group("name").lower().split())]
+            body_start = match.end()
+        spans.append((current, body_start, len(text)))
+        return [span for span in spans if text[span[1] : span[2]].strip()]
+
+    def split(self, text: str) -> list[Sentence]:
+        """Split a report into sentences, never across a section header."""
+        sentences: list[Sentence] = []
+        for section, start, end in self.find_sections(text):
+            cursor, first, paragraph = start, len(sentences), 0
+            for match in _SENTENCE_END.finditer(text, start, end):
+                _append_stripped(sentences, text, cursor, match.end(), section, first, paragraph)
+                cursor = match.end()
+                if match.group().startswith("\n") and len(sentences) > first:
+                    paragraph += match.group().count("\n") > 1
+            _append_stripped(sentences, text, cursor, end, section, first, paragraph)
+        return sentences
 
 
 def _is_header(text: str, match: re.Match[str]) -> bool:
@@ -64,7 +94,7 @@ def _is_header(text: str, match: re.Match[str]) -> bool:
     "FINDINGS The heart..." is a header; "NO EFFUSION. HISTORY OF CABG." in an all-capitals
     report is not, since what follows is in capitals too.
     """
-    if match.group("colon"):
+    if match.group("colon") or match.group("dash"):
         return True
     line_end = text.find("\n", match.end())
     rest = text[match.end() : len(text) if line_end < 0 else line_end]
@@ -73,36 +103,15 @@ def _is_header(text: str, match: re.Match[str]) -> bool:
     return match.group("name").isupper() and any(ch.islower() for ch in rest)
 
 
-def find_sections(text: str) -> list[tuple[str, int, int]]:
-    """Return (section, body start, body end) spans covering the report after each header.
-
-    Text before the first header belongs to the `unknown` section, which counts as findings.
-    """
-    spans: list[tuple[str, int, int]] = []
-    current, body_start = UNKNOWN_SECTION, 0
-    for match in _HEADER.finditer(text):
-        if not _is_header(text, match):
-            continue
-        spans.append((current, body_start, match.start("name")))
-        current = _SPELLING_TO_SECTION[" ".join(match.group("name").lower().split())]
-        body_start = match.end()
-    spans.append((current, body_start, len(text)))
-    return [span for span in spans if text[span[1] : span[2]].strip()]
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Split a report into sentences, never across a section header."""
-    sentences: list[Sentence] = []
-    for section, start, end in find_sections(text):
-        cursor = start
-        for match in _SENTENCE_END.finditer(text, start, end):
-            _append_stripped(sentences, text, cursor, match.end(), section)
-            cursor = match.end()
-        _append_stripped(sentences, text, cursor, end, section)
-    return sentences
-
-
-def _append_stripped(out: list[Sentence], text: str, start: int, end: int, section: str) -> None:
+def _append_stripped(
+    out: list[Sentence],
+    text: str,
+    start: int,
+    end: int,
+    section: str,
+    first: int = 0,
+    paragraph: int = 0,
+) -> None:
     """Add the span without surrounding whitespace, if anything but punctuation is left.
 
     A run-on "sentence" longer than MAX_SENTENCE is cut at a space, which keeps the cost of
@@ -115,9 +124,24 @@ def _append_stripped(out: list[Sentence], text: str, start: int, end: int, secti
     while end - start > MAX_SENTENCE:
         cut = text.rfind(" ", start + 1, start + MAX_SENTENCE)
         cut = start + MAX_SENTENCE if cut < 0 else cut
-        _append_stripped(out, text, start, cut, section)
+        _append_stripped(out, text, start, cut, section, first, paragraph)
         start = cut
         while start < end and text[start].isspace():
             start += 1
     if any(ch.isalnum() for ch in text[start:end]):
-        out.append(Sentence(start, end, section))
+        out.append(Sentence(start, end, section, len(out) - first, paragraph))
+
+
+@lru_cache(maxsize=1)
+def _english_splitter() -> SectionSplitter:
+    return SectionSplitter(load_language(DEFAULT_LANGUAGE).sections)
+
+
+def find_sections(text: str) -> list[tuple[str, int, int]]:
+    """English section spans; see `SectionSplitter.find_sections`."""
+    return _english_splitter().find_sections(text)
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """English sentences; see `SectionSplitter.split`."""
+    return _english_splitter().split(text)

@@ -1,4 +1,4 @@
-"""An ontology's phrases compiled into one mention, exclusion and normal regex per label.
+"""An ontology's phrases compiled into one regex for all labels, scanned once per report.
 
 Phrases from the YAML become word-bounded regexes over lowercased text: any run of whitespace or
 a hyphen may sit between words, and mention phrases also match their plural. Compiling once per
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from labelmill.schemas.ontology import Concept, Ontology
+from labelmill.schemas.ontology import Concept
 
 _WORD_GAP = r"[\s\-]+"
 _LEFT, _RIGHT = r"(?<![a-z0-9])", r"(?![a-z0-9])"
@@ -96,12 +96,33 @@ def bucketed(patterns: Sequence[str], names: Sequence[str] | None = None) -> str
     return "(?:" + "|".join(parts) + ")"
 
 
+MENTION, GAPPED, EXCLUSION, NORMAL = "mention", "gapped", "exclusion", "normal"
+
+
 def _compile(alternatives: Iterable[str]) -> re.Pattern[str] | None:
     """One bounded alternation, longest first so that "pleural effusion" beats "effusion"."""
     unique = sorted(set(alternatives), key=lambda pattern: (-len(pattern), pattern))
     if not unique:
         return None
     return re.compile(_LEFT + bucketed(unique) + _RIGHT)
+
+
+def concept_alternatives(concept: Concept, name_is_phrase: bool = True) -> list[tuple[str, str]]:
+    """(regex, role) for every phrase and pattern of a concept.
+
+    Its name (underscores as spaces) counts as a mention phrase in the ontology's own language;
+    a mention from a regex pattern is `GAPPED` (triggers inside it, "heart is not enlarged",
+    count).
+    """
+    names = [concept.name.replace("_", " ")] if name_is_phrase else []
+    found = [(phrase_to_regex(p, plural=True), MENTION) for p in (*names, *concept.synonyms)]
+    found += [(phrase_to_regex(p), MENTION) for p in concept.abbreviations]
+    found += [(p, GAPPED) for p in concept.patterns]
+    found += [(phrase_to_regex(p, plural=True), EXCLUSION) for p in concept.exclusions]
+    found += [(p, EXCLUSION) for p in concept.exclusion_patterns]
+    found += [(phrase_to_regex(p), NORMAL) for p in concept.normal]
+    found += [(p, NORMAL) for p in concept.normal_patterns]
+    return found
 
 
 @dataclass(frozen=True)
@@ -114,19 +135,47 @@ class LabelPatterns:
     normal: re.Pattern[str] | None
 
 
-def compile_concept(concept: Concept) -> LabelPatterns:
-    """Compile a concept; its name (underscores as spaces) always counts as a mention phrase."""
-    mentions = [phrase_to_regex(concept.name.replace("_", " "), plural=True)]
-    mentions += [phrase_to_regex(p, plural=True) for p in concept.synonyms]
-    mentions += [phrase_to_regex(p) for p in concept.abbreviations]
-    mentions += list(concept.patterns)
-    exclusions = [phrase_to_regex(p, plural=True) for p in concept.exclusions]
-    exclusions += list(concept.exclusion_patterns)
-    normal = [phrase_to_regex(p) for p in concept.normal] + list(concept.normal_patterns)
-    return LabelPatterns(concept.name, _compile(mentions), _compile(exclusions), _compile(normal))
+def compile_concept(concept: Concept, name_is_phrase: bool = True) -> LabelPatterns:
+    """One concept's mention, exclusion and normal patterns, each a regex of its own."""
+    found = concept_alternatives(concept, name_is_phrase)
+
+    def pick(*roles: str) -> re.Pattern[str] | None:
+        return _compile(p for p, role in found if role in roles)
+
+    return LabelPatterns(concept.name, pick(MENTION, GAPPED), pick(EXCLUSION), pick(NORMAL))
 
 
-def compile_ontology(ontology: Ontology, skip: Iterable[str] = ()) -> list[LabelPatterns]:
-    """Compile every label of the ontology except those in `skip` (labels set by a rule)."""
-    skipped = set(skip)
-    return [compile_concept(c) for c in ontology.concepts if c.name not in skipped]
+Role = tuple[str, str]  # (label, MENTION | GAPPED | EXCLUSION | NORMAL)
+
+
+class Vocabulary:
+    """Every label's phrases and patterns as one alternation, scanned once per report.
+
+    A match is a token: the longest pattern wins at each position, so an exclusion
+    ("pericardial effusion") hides the mention inside it, and a phrase that several labels share
+    ("hydropneumothorax") carries all of their roles. Compiled once per worker.
+    """
+
+    def __init__(self, concepts: Sequence[Concept], name_is_phrase: bool = True) -> None:
+        roles: dict[str, list[Role]] = {}
+        for concept in concepts:
+            for pattern, role in concept_alternatives(concept, name_is_phrase):
+                if (concept.name, role) not in roles.setdefault(pattern, []):
+                    roles[pattern].append((concept.name, role))
+        ordered = sorted(roles, key=lambda pattern: (-len(pattern), pattern))
+        self._roles = [tuple(roles[p]) for p in ordered]
+        self._regex = (
+            re.compile(_LEFT + bucketed(ordered, [f"v{i}" for i in range(len(ordered))]) + _RIGHT)
+            if ordered
+            else None
+        )
+
+    def scan(self, lowered: str) -> list[tuple[int, int, tuple[Role, ...]]]:
+        """(start, end, roles) of every token in the lowercased report, left to right."""
+        if self._regex is None:
+            return []
+        roles = self._roles
+        return [
+            (m.start(), m.end(), roles[int(m.lastgroup[1:].partition("_")[0])])
+            for m in self._regex.finditer(lowered)
+        ]
