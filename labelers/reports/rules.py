@@ -26,7 +26,7 @@ from labelmill.labelers.reports.languages import (
     Language,
     TriggerRule,
 )
-from labelmill.labelers.reports.vocabulary import bucketed
+from labelmill.labelers.reports.vocabulary import TokenScanner
 
 __all__ = [
     "BACKWARD",
@@ -58,29 +58,30 @@ class Trigger:
     weak: bool = False
 
 
-def _alternation(rules: tuple[TriggerRule, ...], keep_pseudo: bool) -> re.Pattern[str]:
-    """All patterns as one alternation, longest first; named groups tell which rule matched.
+def _scanner(rules: tuple[TriggerRule, ...], keep_pseudo: bool) -> TokenScanner[TriggerRule]:
+    """All patterns as one alternation, longest first, resolved to their rule after a match.
 
     Word patterns are bounded by non-word characters; punctuation patterns ("?", ";") are not,
     so that "nodule?" and "effusion;" trigger.
     """
-    alternatives: list[tuple[str, str]] = []
-    for i, rule in enumerate(rules):
-        if rule.kind == PSEUDO and not keep_pseudo:
-            continue
-        alternatives.extend((pattern, f"r{i}") for pattern in rule.patterns)
+    alternatives = [
+        (pattern, (rule,), (pattern,) if _literal(pattern) else ())
+        for rule in rules
+        if keep_pseudo or rule.kind != PSEUDO
+        for pattern in rule.patterns
+    ]
     alternatives.sort(key=lambda item: len(item[0]), reverse=True)
-    words = [a for a in alternatives if not _punctuation(a[0])]
-    marks = [a for a in alternatives if _punctuation(a[0])]
-    body = r"(?<![\w/])" + bucketed([p for p, _ in words], [g for _, g in words]) + r"(?![\w/])"
-    if marks:
-        body = bucketed([p for p, _ in marks], [f"{g}p" for _, g in marks]) + "|" + body
-    return re.compile(body)
+    return TokenScanner(alternatives, _EDGE, _EDGE, pool=False)
 
 
-def _punctuation(pattern: str) -> bool:
-    head = pattern[1:2] if pattern.startswith("\\") else pattern[:1]
-    return not (head.isalnum() or head in "(")
+# Never between two word characters: a word pattern starts and ends at word boundaries, while
+# punctuation ("?", ";") may touch a word.
+_EDGE = r"(?!(?<=[\w/])[\w/])"
+
+
+def _literal(pattern: str) -> bool:
+    """A pattern that matches exactly its own text ("no", "negative for", ";")."""
+    return re.escape(pattern).replace("\\ ", " ") == pattern
 
 
 class TriggerMatcher:
@@ -89,30 +90,25 @@ class TriggerMatcher:
     def __init__(self, language: Language) -> None:
         self.rules = language.triggers
         self.max_window = max(rule.window for rule in self.rules)
-        self._regex = _alternation(self.rules, keep_pseudo=True)
-        self._inner = _alternation(self.rules, keep_pseudo=False)
+        self._all = _scanner(self.rules, keep_pseudo=True)
+        self._inner = _scanner(self.rules, keep_pseudo=False)
 
     def find(self, lowered: str, start: int = 0, end: int | None = None) -> list[Trigger]:
         """Triggers in lowered[start:end], left to right, pseudo-triggers included."""
-        return self._scan(self._regex, lowered, start, len(lowered) if end is None else end)
+        return _triggers(self._all, lowered, start, end)
 
     def inside(self, lowered: str, start: int, end: int) -> list[Trigger]:
         """The real triggers within a pseudo-trigger's span, for when it overlaps a finding."""
-        return self._scan(self._inner, lowered, start, end)
+        return _triggers(self._inner, lowered, start, end)
 
-    def _scan(self, regex: re.Pattern[str], lowered: str, start: int, end: int) -> list[Trigger]:
-        found: list[Trigger] = []
-        for match in regex.finditer(lowered, start, end):
-            rule = self.rules[int(match.lastgroup[1:].split("_")[0].rstrip("p"))]
-            found.append(
-                Trigger(
-                    match.start(),
-                    match.end(),
-                    rule.kind,
-                    rule.direction,
-                    rule.window,
-                    match.group(),
-                    rule.weak,
-                )
-            )
-        return found
+
+def _triggers(
+    scanner: TokenScanner[TriggerRule], lowered: str, start: int, end: int | None
+) -> list[Trigger]:
+    found = []
+    for match_start, match_end, (rule,) in scanner.scan(lowered, start, end):
+        text = lowered[match_start:match_end]
+        found.append(
+            Trigger(match_start, match_end, rule.kind, rule.direction, rule.window, text, rule.weak)
+        )
+    return found

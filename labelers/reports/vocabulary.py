@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from labelmill.schemas.ontology import Concept
 
@@ -107,21 +108,30 @@ def _compile(alternatives: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(_LEFT + bucketed(unique) + _RIGHT)
 
 
-def concept_alternatives(concept: Concept, name_is_phrase: bool = True) -> list[tuple[str, str]]:
-    """(regex, role) for every phrase and pattern of a concept.
+def phrase_keys(phrase: str, plural: bool = False) -> tuple[str, ...]:
+    """The texts (gaps normalised to one space) that `phrase_to_regex(phrase, plural)` matches."""
+    key = " ".join(phrase.lower().replace("-", " ").split())
+    return (key, key + "s", key + "es") if plural else (key,)
+
+
+def concept_alternatives(
+    concept: Concept, name_is_phrase: bool = True
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(regex, role, literal texts) for every phrase and pattern of a concept.
 
     Its name (underscores as spaces) counts as a mention phrase in the ontology's own language;
     a mention from a regex pattern is `GAPPED` (triggers inside it, "heart is not enlarged",
-    count).
+    count). Literal texts are empty for patterns.
     """
     names = [concept.name.replace("_", " ")] if name_is_phrase else []
-    found = [(phrase_to_regex(p, plural=True), MENTION) for p in (*names, *concept.synonyms)]
-    found += [(phrase_to_regex(p), MENTION) for p in concept.abbreviations]
-    found += [(p, GAPPED) for p in concept.patterns]
-    found += [(phrase_to_regex(p, plural=True), EXCLUSION) for p in concept.exclusions]
-    found += [(p, EXCLUSION) for p in concept.exclusion_patterns]
-    found += [(phrase_to_regex(p), NORMAL) for p in concept.normal]
-    found += [(p, NORMAL) for p in concept.normal_patterns]
+    phrases = [(p, MENTION, True) for p in (*names, *concept.synonyms)]
+    phrases += [(p, MENTION, False) for p in concept.abbreviations]
+    phrases += [(p, EXCLUSION, True) for p in concept.exclusions]
+    phrases += [(p, NORMAL, False) for p in concept.normal]
+    found = [(phrase_to_regex(p, plural), role, phrase_keys(p, plural)) for p, role, plural in phrases]
+    found += [(p, GAPPED, ()) for p in concept.patterns]
+    found += [(p, EXCLUSION, ()) for p in concept.exclusion_patterns]
+    found += [(p, NORMAL, ()) for p in concept.normal_patterns]
     return found
 
 
@@ -140,9 +150,66 @@ def compile_concept(concept: Concept, name_is_phrase: bool = True) -> LabelPatte
     found = concept_alternatives(concept, name_is_phrase)
 
     def pick(*roles: str) -> re.Pattern[str] | None:
-        return _compile(p for p, role in found if role in roles)
+        return _compile(p for p, role, _ in found if role in roles)
 
     return LabelPatterns(concept.name, pick(MENTION, GAPPED), pick(EXCLUSION), pick(NORMAL))
+
+
+Payload = TypeVar("Payload")
+_GAP = re.compile(_WORD_GAP)
+
+
+class TokenScanner(Generic[Payload]):
+    """Many alternatives as one regex without groups, and which alternative made each match.
+
+    Python's `re` slows down by an order of magnitude with a named group per alternative, so
+    the scan has none; a match is resolved afterwards, by its text for literal phrases (a dict
+    lookup: a literal matches the same text anywhere) and by re-trying the patterns in order
+    otherwise, which is what the alternation itself does. Alternatives come in priority order;
+    literals that match the same text pool their payloads when `pool` is set.
+    """
+
+    def __init__(
+        self,
+        alternatives: Sequence[tuple[str, tuple[Payload, ...], tuple[str, ...]]],
+        left: str = _LEFT,
+        right: str = _RIGHT,
+        pool: bool = True,
+    ) -> None:
+        self._literal: dict[str, tuple[Payload, ...]] = {}
+        self._patterns: list[tuple[re.Pattern[str], tuple[Payload, ...]]] = []
+        for pattern, payload, keys in alternatives:
+            for key in keys:
+                known = self._literal.get(key)
+                if known is None:
+                    self._literal[key] = payload
+                elif pool:
+                    self._literal[key] = known + tuple(p for p in payload if p not in known)
+            if not keys:
+                self._patterns.append((re.compile(f"(?:{pattern}){right}"), payload))
+        body = bucketed([pattern for pattern, _, _ in alternatives]) if alternatives else "(?!)"
+        self._regex = re.compile(left + body + right)
+
+    def scan(
+        self, text: str, start: int = 0, end: int | None = None
+    ) -> list[tuple[int, int, tuple[Payload, ...]]]:
+        """(start, end, payloads) of every match in text[start:end], left to right."""
+        found = []
+        for match in self._regex.finditer(text, start, len(text) if end is None else end):
+            payload = self._resolve(text, match.start(), match.end())
+            if payload:
+                found.append((match.start(), match.end(), payload))
+        return found
+
+    def _resolve(self, text: str, start: int, end: int) -> tuple[Payload, ...]:
+        literal = self._literal.get(_GAP.sub(" ", text[start:end]))
+        if literal is not None:
+            return literal
+        for pattern, payload in self._patterns:
+            match = pattern.match(text, start)
+            if match is not None and match.end() == end:
+                return payload
+        return ()
 
 
 Role = tuple[str, str]  # (label, MENTION | GAPPED | EXCLUSION | NORMAL)
@@ -157,25 +224,15 @@ class Vocabulary:
     """
 
     def __init__(self, concepts: Sequence[Concept], name_is_phrase: bool = True) -> None:
-        roles: dict[str, list[Role]] = {}
+        merged: dict[str, tuple[list[Role], tuple[str, ...]]] = {}
         for concept in concepts:
-            for pattern, role in concept_alternatives(concept, name_is_phrase):
-                if (concept.name, role) not in roles.setdefault(pattern, []):
-                    roles[pattern].append((concept.name, role))
-        ordered = sorted(roles, key=lambda pattern: (-len(pattern), pattern))
-        self._roles = [tuple(roles[p]) for p in ordered]
-        self._regex = (
-            re.compile(_LEFT + bucketed(ordered, [f"v{i}" for i in range(len(ordered))]) + _RIGHT)
-            if ordered
-            else None
-        )
+            for pattern, role, keys in concept_alternatives(concept, name_is_phrase):
+                roles, _ = merged.setdefault(pattern, ([], keys))
+                if (concept.name, role) not in roles:
+                    roles.append((concept.name, role))
+        ordered = sorted(merged, key=lambda pattern: (-len(pattern), pattern))
+        self._scanner = TokenScanner([(p, tuple(merged[p][0]), merged[p][1]) for p in ordered])
 
     def scan(self, lowered: str) -> list[tuple[int, int, tuple[Role, ...]]]:
         """(start, end, roles) of every token in the lowercased report, left to right."""
-        if self._regex is None:
-            return []
-        roles = self._roles
-        return [
-            (m.start(), m.end(), roles[int(m.lastgroup[1:].partition("_")[0])])
-            for m in self._regex.finditer(lowered)
-        ]
+        return self._scanner.scan(lowered)
