@@ -93,9 +93,7 @@ PADCHEST_TO_CHESTXRAY14 = {
         "Effusion",
     ),
     "infiltrates": "Infiltration",
-    **dict.fromkeys(
-        ("mass", "pulmonary mass", "mediastinal mass", "pleural mass"), "Mass"
-    ),
+    **dict.fromkeys(("mass", "pulmonary mass", "mediastinal mass", "pleural mass"), "Mass"),
     **dict.fromkeys(("nodule", "multiple nodules"), "Nodule"),
     **dict.fromkeys(("pneumonia", "atypical pneumonia"), "Pneumonia"),
     "pneumothorax": "Pneumothorax",

@@ -25,9 +25,7 @@ from labelmill.labelers.reports.rules import (
 class SentenceTriggers:
     """The triggers of one sentence, indexed for `decide`."""
 
-    def __init__(
-        self, matcher: TriggerMatcher, lowered: str, start: int, end: int
-    ) -> None:
+    def __init__(self, matcher: TriggerMatcher, lowered: str, start: int, end: int) -> None:
         found = matcher.find(lowered, start, end)
         self._matcher, self._lowered = matcher, lowered
         self._pseudo = [t for t in found if t.kind == PSEUDO]
@@ -53,7 +51,9 @@ class SentenceTriggers:
         if not overlapping:
             return self._decide(start, end, gapped)
         saved = self._triggers
-        inner = [t for p in overlapping for t in self._matcher.inside(self._lowered, p.start, start)]
+        inner = [
+            t for p in overlapping for t in self._matcher.inside(self._lowered, p.start, start)
+        ]
         self._set(sorted(saved + inner, key=lambda t: t.start))
         try:
             return self._decide(start, end, gapped)

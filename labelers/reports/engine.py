@@ -25,7 +25,12 @@ from labelmill.labelers.reports.rules import (
     UNCERTAIN,
     TriggerMatcher,
 )
-from labelmill.labelers.reports.sections import UNKNOWN_SECTION, SectionSplitter, Sentence
+from labelmill.labelers.reports.sections import (
+    UNKNOWN_SECTION,
+    SectionSplitter,
+    Sentence,
+    fold_case,
+)
 from labelmill.labelers.reports.vocabulary import EXCLUSION, GAPPED, NORMAL, Vocabulary
 from labelmill.schemas.ontology import Concept, Ontology
 from labelmill.schemas.records import NEGATIVE, POSITIVE
@@ -45,14 +50,6 @@ _KIND_VALUE = {
 }
 _PRIORITY = {POSITIVE: 3, UNCERTAIN_VALUE: 2, NEGATIVE: 1}
 _OTHER_FINDING = "\x00other finding"  # the no_finding rule's blockers; never a label
-
-
-def fold_case(text: str) -> str:
-    """Lowercase without changing length, so that offsets in the folded text fit the original."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -90,9 +87,8 @@ class ReportEngine:
             known = sorted({*self.language.sections, UNKNOWN_SECTION})
             raise ValueError(f"unknown section(s) {sorted(unknown)} to ignore; known: {known}")
         self._split = splitter or SectionSplitter(self.language.sections).split
-        self._openers = re.compile(
-            r"(?:%s)(?![\w/])" % "|".join(self.language.finding_openers or ["(?!)"])
-        )
+        openers = "|".join(self.language.finding_openers) or "(?!)"
+        self._openers = re.compile(f"(?:{openers})" + r"(?![\w/])")
         self._no_finding: dict[str, Any] | None = options.get("no_finding")
         concepts = list(ontology.vocabulary(code))
         if self._no_finding:

@@ -79,11 +79,10 @@ class ReportLabeler(Labeler):
 
     def __getstate__(self) -> dict[str, Any]:
         """Ship only the options; workers compile their own engine in `setup()`."""
-        return {
-            "ontology": self.ontology,
-            "ignore_sections": self.ignore_sections,
-            "language": self.language,
-        }
+        state: dict[str, Any] = {"ontology": self.ontology, "ignore_sections": self.ignore_sections}
+        if self.language is not None:
+            state["language"] = self.language
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)
@@ -94,7 +93,6 @@ class ReportLabeler(Labeler):
             "ontology": engine.ontology.name,
             "ontology_hash": engine.ontology.hash,
             "version": ENGINE_VERSION,
-            "language": engine.language.code,
         }
         records = []
         for sample in samples:

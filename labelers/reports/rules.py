@@ -26,7 +26,7 @@ from labelmill.labelers.reports.languages import (
     Language,
     TriggerRule,
 )
-from labelmill.labelers.reports.vocabulary import TokenScanner
+from labelmill.labelers.reports.scanner import TokenScanner
 
 __all__ = [
     "BACKWARD",
@@ -71,7 +71,7 @@ def _scanner(rules: tuple[TriggerRule, ...], keep_pseudo: bool) -> TokenScanner[
         for pattern in rule.patterns
     ]
     alternatives.sort(key=lambda item: len(item[0]), reverse=True)
-    return TokenScanner(alternatives, _EDGE, _EDGE, pool=False)
+    return TokenScanner(alternatives, _EDGE, _EDGE, pool=False, literal_trie=True)
 
 
 # Never between two word characters: a word pattern starts and ends at word boundaries, while

@@ -14,15 +14,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from labelmill.labelers.reports.languages import DEFAULT_LANGUAGE, load_language
+from labelmill.labelers.reports.scanner import trie
 
 UNKNOWN_SECTION = "unknown"
 MAX_SENTENCE = 1000  # characters; real report sentences are far shorter
 # Sentence ends: terminal punctuation after a word, before whitespace or the end (not "1.5", not
 # the "?" of "? effusion"), a period set apart by spaces (" . "), a blank line, or a line that
 # opens a numbered or bulleted item.
+# (One leading character class, so that `re` skips to candidate characters at C speed.)
 _SENTENCE_END = re.compile(
-    r"(?<=\S)[.!?](?=\s|$)|(?<=\s)\.|\n[ \t]*\n|\n(?=[ \t]*(?:\d+[.)]|[-*\u2022]))"
+    r"[.!?\n](?:(?<=\S[.!?])(?=\s|$)|(?<=\s\.)|(?<=\n)[ \t]*\n"
+    r"|(?<=\n)(?=[ \t]*(?:\d+[.)]|[-*\u2022])))"
 )
+
+
+_ALNUM = re.compile(r"[^\W_]|_")
 
 
 @dataclass(frozen=True)
@@ -46,16 +52,13 @@ class SectionSplitter:
             for name, spellings in self.headers.items()
             for spelling in spellings
         }
-        alternation = "|".join(
-            r"[ \t]+".join(re.escape(word) for word in spelling.split())
-            for spelling in sorted(self._section_of, key=len, reverse=True)
-        )
-        # A header starts a line or follows a sentence end, and may end in a colon or a dash;
-        # `_is_header` decides whether it really is one.
+        names = trie(sorted(self._section_of)).replace("\\ ", r"[ \t]+")
+        # A header starts a line or follows a sentence end (`_after_break`), and may end in a
+        # colon or a dash; `_is_header` decides whether it really is one. Matched in lowercased
+        # text, so that the regex starts with plain letters and `re` skips to them quickly.
         self._header = re.compile(
-            rf"(?:^|(?<=[.!?;])[ \t]+)[ \t]*(?P<name>{alternation})"
-            rf"(?:[ \t]*(?P<colon>:)|[ \t]+(?P<dash>[-\u2013\u2014]+)(?=[ \t]))?[ \t]*",
-            re.IGNORECASE | re.MULTILINE,
+            rf"(?P<name>{names})"
+            rf"(?:[ \t]*(?P<colon>:)|[ \t]+(?P<dash>[-\u2013\u2014]+)(?=[ \t]))?[ \t]*"
         )
 
     def find_sections(self, text: str) -> list[tuple[str, int, int]]:
@@ -65,11 +68,11 @@ class SectionSplitter:
         """
         spans: list[tuple[str, int, int]] = []
         current, body_start = UNKNOWN_SECTION, 0
-        for match in self._header.finditer(text):
-            if not _is_header(text, match):
+        for match in self._header.finditer(fold_case(text)):
+            if not _after_break(text, match.start()) or not _is_header(text, match):
                 continue
             spans.append((current, body_start, match.start("name")))
-            current = self._section_of[" ".join(match.group("name").lower().split())]
+            current = self._section_of[" ".join(match.group("name").split())]
             body_start = match.end()
         spans.append((current, body_start, len(text)))
         return [span for span in spans if text[span[1] : span[2]].strip()]
@@ -80,12 +83,29 @@ class SectionSplitter:
         for section, start, end in self.find_sections(text):
             cursor, first, paragraph = start, len(sentences), 0
             for match in _SENTENCE_END.finditer(text, start, end):
-                _append_stripped(sentences, text, cursor, match.end(), section, first, paragraph)
-                cursor = match.end()
-                if match.group().startswith("\n") and len(sentences) > first:
-                    paragraph += match.group().count("\n") > 1
+                stop = match.end()
+                _append_stripped(sentences, text, cursor, stop, section, first, paragraph)
+                cursor = stop
+                if text[match.start()] == "\n" and len(sentences) > first:
+                    paragraph += text.count("\n", match.start(), stop) > 1
             _append_stripped(sentences, text, cursor, end, section, first, paragraph)
         return sentences
+
+
+def fold_case(text: str) -> str:
+    """Lowercase without changing length, so that offsets in the folded text fit the original."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+
+
+def _after_break(text: str, start: int) -> bool:
+    """Whether `start` opens a line (after spaces) or follows a sentence end and a space."""
+    i = start
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    return i == 0 or text[i - 1] == "\n" or (i < start and text[i - 1] in ".!?;")
 
 
 def _is_header(text: str, match: re.Match[str]) -> bool:
@@ -100,7 +120,8 @@ def _is_header(text: str, match: re.Match[str]) -> bool:
     rest = text[match.end() : len(text) if line_end < 0 else line_end]
     if not rest.strip():
         return True
-    return match.group("name").isupper() and any(ch.islower() for ch in rest)
+    name = text[match.start("name") : match.end("name")]
+    return name.isupper() and any(ch.islower() for ch in rest)
 
 
 def _append_stripped(
@@ -117,10 +138,12 @@ def _append_stripped(
     A run-on "sentence" longer than MAX_SENTENCE is cut at a space, which keeps the cost of
     matching triggers to mentions linear in the length of even a pathological report.
     """
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    segment = text[start:end]
+    body = segment.strip()
+    if not body:
+        return
+    start += len(segment) - len(segment.lstrip())
+    end = start + len(body)
     while end - start > MAX_SENTENCE:
         cut = text.rfind(" ", start + 1, start + MAX_SENTENCE)
         cut = start + MAX_SENTENCE if cut < 0 else cut
@@ -128,7 +151,7 @@ def _append_stripped(
         start = cut
         while start < end and text[start].isspace():
             start += 1
-    if any(ch.isalnum() for ch in text[start:end]):
+    if _ALNUM.search(text, start, end):
         out.append(Sentence(start, end, section, len(out) - first, paragraph))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from labelmill.labelers.reports.vocabulary import bucketed, compile_concept, phrase_to_regex
+from labelmill.labelers.reports.scanner import bucketed
+from labelmill.labelers.reports.vocabulary import compile_concept, phrase_to_regex
 from labelmill.schemas.ontology import Concept
 
 
