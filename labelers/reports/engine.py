@@ -63,8 +63,8 @@ class LabelResult:
 class ReportEngine:
     """Mines one ontology's labels from report text; build once, call `label` per report.
 
-    `language` (default: the ontology's own) picks the section headers and triggers
-    (`lang/CODE.yaml`) and the ontology's phrases in that language.
+    `language` (default: the ontology's own; a code or a language file's path) picks the section
+    headers and triggers (`lang/CODE.yaml`) and the ontology's phrases in that language.
     """
 
     def __init__(
@@ -76,13 +76,15 @@ class ReportEngine:
     ) -> None:
         """`splitter` cuts a report into sentences; the benchmark swaps in spaCy's to compare."""
         options = ontology.options
-        code = language or ontology.language
-        self.language = load_language(code)
-        if ignore_sections is None:
-            ignore_sections = options.get("ignore_sections", DEFAULT_IGNORED_SECTIONS)
+        self.language = load_language(language or ontology.language)
+        code = self.language.code
+        known_sections = {*self.language.sections, UNKNOWN_SECTION}
         self.ontology = ontology
+        if ignore_sections is None:  # the ontology's list, as far as this language has them
+            defaults = options.get("ignore_sections", DEFAULT_IGNORED_SECTIONS)
+            ignore_sections = [s for s in defaults if s.lower() in known_sections]
         self.ignored_sections = frozenset(s.lower() for s in ignore_sections)
-        unknown = self.ignored_sections - {*self.language.sections, UNKNOWN_SECTION}
+        unknown = self.ignored_sections - known_sections
         if unknown:
             known = sorted({*self.language.sections, UNKNOWN_SECTION})
             raise ValueError(f"unknown section(s) {sorted(unknown)} to ignore; known: {known}")

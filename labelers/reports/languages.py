@@ -1,7 +1,7 @@
 """Languages as data: section headers and trigger vocabulary per language, one YAML file each.
 
 `lang/en.yaml` and `lang/es.yaml` ship with labelmill; a new language is a new file with the same
-fields, not new code. Loading validates every field and compiles every pattern, so a typo names
+fields (shipped in `lang/`, or passed by path), not new code. Loading validates every field and compiles every pattern, so a typo names
 its file and field instead of failing in the middle of a build.
 """
 
@@ -11,9 +11,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from labelmill.schemas.ontology import OntologyError
 
 NEGATED, UNCERTAIN, RESOLVED, HISTORICAL = "negated", "uncertain", "resolved", "historical"
 PROBABLE, HYPOTHETICAL = "probable", "hypothetical"
@@ -25,8 +28,11 @@ DEFAULT_LANGUAGE = "en"
 _CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 
 
-class LanguageError(ValueError):
-    """A language code without a file, or a language file that does not follow the schema."""
+class LanguageError(OntologyError):
+    """A language code without a file, or a language file that does not follow the schema.
+
+    An `OntologyError`, so that commands report a bad `--language` like a bad `--ontology`.
+    """
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,26 @@ def available_languages() -> list[str]:
 
 
 @lru_cache(maxsize=16)
-def load_language(code: str) -> Language:
-    """The shipped language `code` ("en", "es"), validated."""
-    if not isinstance(code, str) or not _CODE.fullmatch(code) or code not in available_languages():
+def load_language(name_or_path: str) -> Language:
+    """A shipped language by code ("en", "es"), or a language file by path, validated."""
+    if isinstance(name_or_path, str) and _CODE.fullmatch(name_or_path):
+        if name_or_path in available_languages():
+            resource = (
+                resources.files("labelmill.labelers.reports") / "lang" / f"{name_or_path}.yaml"
+            )
+            text, origin = resource.read_text("utf-8"), f"lang/{name_or_path}.yaml"
+            return parse_language(yaml.safe_load(text), origin)
+    path = Path(str(name_or_path))
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
         known = ", ".join(available_languages())
-        raise LanguageError(f"unknown report language {code!r}; known: {known}")
-    resource = resources.files("labelmill.labelers.reports") / "lang" / f"{code}.yaml"
-    return parse_language(yaml.safe_load(resource.read_text("utf-8")), f"lang/{code}.yaml")
+        raise LanguageError(
+            f"unknown report language {name_or_path!r}; known: {known}, or a language file"
+        )
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise LanguageError(f"{path}: not a readable YAML file: {exc}") from exc
+    return parse_language(data, str(path))
 
 
 def parse_language(data: Any, origin: str) -> Language:
@@ -108,6 +127,8 @@ def _trigger(entry: Any, where: str) -> TriggerRule:
     if not isinstance(weak, bool):
         raise LanguageError(f"{where}: 'weak' must be true or false")
     patterns = _strings(entry.get("patterns"), f"{where}: patterns")
+    if not patterns:
+        raise LanguageError(f"{where}: 'patterns' must not be empty")
     for pattern in patterns:
         _check(pattern, f"{where}: patterns")
     return TriggerRule(kind, direction, patterns, window, weak)
