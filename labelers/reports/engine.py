@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelmill.labelers.reports.context import SentenceTriggers
-from labelmill.labelers.reports.languages import load_language
+from labelmill.labelers.reports.languages import ACCENTS, load_language
 from labelmill.labelers.reports.rules import (
     HISTORICAL,
     HYPOTHETICAL,
@@ -105,6 +105,8 @@ class ReportEngine:
         if not text or not text.strip():
             return LabelResult({}, [])
         lowered = fold_case(text)
+        if self.language.fold_accents:
+            lowered = lowered.translate(ACCENTS)
         sentences = [s for s in self._split(text) if self._counts(s, lowered)]
         if not sentences:
             return LabelResult({}, [])

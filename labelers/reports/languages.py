@@ -8,6 +8,7 @@ its file and field instead of failing in the middle of a build.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -57,6 +58,7 @@ class Language:
     sections: dict[str, tuple[str, ...]]
     triggers: tuple[TriggerRule, ...]
     finding_openers: tuple[str, ...] = ()
+    fold_accents: bool = False  # match "neumotórax" and PadChest's "neumotorax" alike
 
 
 def available_languages() -> list[str]:
@@ -106,7 +108,19 @@ def parse_language(data: Any, origin: str) -> Language:
     if not isinstance(raw_triggers, list) or not raw_triggers:
         raise LanguageError(f"{origin}: 'triggers' must be a non-empty list")
     triggers = tuple(_trigger(t, f"{origin}: triggers[{i}]") for i, t in enumerate(raw_triggers))
-    return Language(data["language"], parsed_sections, triggers, openers)
+    fold = data.get("fold_accents", False)
+    if not isinstance(fold, bool):
+        raise LanguageError(f"{origin}: 'fold_accents' must be true or false")
+    return Language(data["language"], parsed_sections, triggers, openers, fold)
+
+
+def _base_letter(ch: str) -> str:
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if base.isascii() else ch
+
+
+# Latin letters with diacritics -> the bare letter, one character for one, so offsets hold.
+ACCENTS = str.maketrans({chr(c): _base_letter(chr(c)) for c in range(0xC0, 0x250)})
 
 
 def _trigger(entry: Any, where: str) -> TriggerRule:

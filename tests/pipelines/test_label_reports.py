@@ -106,3 +106,17 @@ def test_errors_exit_2_with_a_message(
     assert code == 2
     assert message in output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_language_option(app: typer.Typer, tmp_path: Path) -> None:
+    source = tmp_path / "es.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": ["Derrame pleural izquierdo.", "Sin derrame."]}).to_csv(
+        source, index=False
+    )
+    out = tmp_path / "es.jsonl"
+    code, _ = run(app, str(source), "--output", str(out), "--language", "es")
+    assert code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["labels"]["Effusion"] for r in records] == [1, 0]
+    code, output = run(app, str(source), "--output", str(out), "--language", "xx")
+    assert code == 2 and "unknown report language 'xx'" in output
