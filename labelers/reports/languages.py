@@ -1,8 +1,8 @@
 """Languages as data: section headers and trigger vocabulary per language, one YAML file each.
 
 `lang/en.yaml` and `lang/es.yaml` ship with labelmill; a new language is a new file with the same
-fields (shipped in `lang/`, or passed by path), not new code. Loading validates every field and compiles every pattern, so a typo names
-its file and field instead of failing in the middle of a build.
+fields (shipped in `lang/`, or passed by path), not new code. Loading validates every field and
+compiles every pattern, so a typo names its file and field instead of failing mid-build.
 """
 
 from __future__ import annotations
