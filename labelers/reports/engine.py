@@ -1,9 +1,10 @@
 """The report-mining engine: mentions, their context, and one value per label with evidence.
 
-Each mention of a label is classified by the nearest trigger whose scope reaches it within its
-sentence (ConText: direction, window, terminators, pseudo-triggers). Normal statements ("heart
-size is normal") deny their label outright. Values combine per label as present > uncertain >
-absent, the CheXpert convention; labels never mentioned stay null.
+One scan of the report finds every label's phrases at once; each mention is classified by the
+nearest trigger whose scope reaches it within its sentence (ConText: direction, window,
+terminators, pseudo-triggers), the triggers scanned once per sentence that has a mention.
+Normal statements ("heart size is normal") deny their label outright. Values combine per label
+as present > uncertain > absent, the CheXpert convention; labels never mentioned stay null.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from labelmill.labelers.reports.languages import DEFAULT_LANGUAGE, load_language
 from labelmill.labelers.reports.scanner import trie
@@ -31,9 +31,9 @@ _SENTENCE_END = re.compile(
 _ALNUM = re.compile(r"[^\W_]|_")
 
 
-@dataclass(frozen=True)
-class Sentence:
-    """One sentence: its span in the report and the section it belongs to."""
+class Sentence(NamedTuple):
+    """One sentence: its span in the report and the section it belongs to (a tuple: cheap to
+    make, and a report has many)."""
 
     start: int
     end: int
