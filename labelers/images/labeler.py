@@ -18,6 +18,7 @@ from labelmill.labelers.images.preprocess import MAX_ASPECT, Normalizer, check_p
 from labelmill.labelers.images.specs import LoadedModel, load_model, spec_name
 from labelmill.schemas.records import LabelRecord, Sample
 
+DEFAULT_MAP_SIZE = 15  # every map [k, 15, 15], as in ReLabel, so that a DataLoader can stack them
 INDEX_ARRAY = "labelmap_idx"
 SCORE_ARRAY = "labelmap_score"
 
@@ -41,14 +42,18 @@ class ImageModelLabeler(Labeler):
         self,
         model: str = "imagenet-demo",
         topk: int = 5,
-        map_size: int | None = None,
+        map_size: int | str | None = DEFAULT_MAP_SIZE,
         threshold: float = 0.5,
         batch_size: int = 32,
         device: str = "auto",
     ) -> None:
-        if topk < 1 or batch_size < 1 or (map_size is not None and map_size < 1):
-            raise ValueError("topk, batch_size and map_size must be positive")
-        if not 0.0 <= threshold <= 1.0:
+        map_size = None if map_size == "native" else map_size  # the model's own grid, on request
+        for name, value in (("topk", topk), ("batch_size", batch_size), ("map_size", map_size)):
+            if value is None and name == "map_size":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+        if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         self.model, self.topk, self.map_size = model, topk, map_size
         self.threshold, self.batch_size, self.device = threshold, batch_size, device
@@ -141,7 +146,7 @@ class ImageModelLabeler(Labeler):
             "model": self.model,
             "classes": list(loaded.classes),
             "topk": self.topk,
-            "map_size": self.map_size,
+            "map_size": self.map_size or "native",
             "threshold": self.threshold,
             "global_labels": "top-k of the model's pooled softmax, plus classes >= threshold",
             "arrays": {
