@@ -1,7 +1,8 @@
 """`labelmill label-reports`: mine findings from report text into JSONL, Parquet or CSV.
 
     labelmill label-reports INPUT --ontology chestxray14|chexpert|PATH.yaml \\
-        --output OUT.jsonl|OUT.parquet|OUT.csv [--uncertain keep|zeros|ones] [--workers N]
+        --output OUT.jsonl|OUT.parquet|OUT.csv [--uncertain keep|zeros|ones] [--workers N] \\
+        [--language es]
 
 INPUT is a table with a `text` (or `Reports`) column and an optional `id`, the CheXpert
 labeler's one-column CSV without a header, or a folder of `.txt` files (id = file stem).
@@ -24,15 +25,15 @@ WINDOW = 4  # chunks in flight per worker
 UNCERTAIN_VALUES = {"keep": -1, "zeros": 0, "ones": 1}  # U-Ignore, U-Zeros, U-Ones
 
 
-def _label_chunk(task: tuple[str, str, list[str | None]]) -> list[dict[str, Any]]:
+def _label_chunk(task: tuple[str, str, list[str | None], str | None]) -> list[dict[str, Any]]:
     """Worker entry point: label one chunk, uncertain (-1) values replaced by the policy."""
     from labelmill.labelers.reports.labeler import label_text
 
-    ontology, uncertain, texts = task
+    ontology, uncertain, texts, language = task
     value = UNCERTAIN_VALUES[uncertain]
     results = []
     for text in texts:
-        result = label_text(text, ontology)
+        result = label_text(text, ontology, language=language)
         labels = result["labels"]
         result["labels"] = {k: value if v == -1 else v for k, v in labels.items()}
         results.append(result)
@@ -46,11 +47,15 @@ def _chunks(reports: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def labelled(
-    reports: Iterable[tuple[str, str | None]], ontology: str, uncertain: str, workers: int
+    reports: Iterable[tuple[str, str | None]],
+    ontology: str,
+    uncertain: str,
+    workers: int,
+    language: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Records in input order: `{"id", "text", "labels", "evidence"}`."""
     def tasks(chunks: list[list[tuple[str, str | None]]]) -> list[Any]:
-        return [(ontology, uncertain, [text for _, text in chunk]) for chunk in chunks]
+        return [(ontology, uncertain, [text for _, text in chunk], language) for chunk in chunks]
 
     def records(chunk: list[tuple[str, str | None]], results: list[dict]) -> Iterator[dict]:
         for (report_id, text), result in zip(chunk, results, strict=True):
@@ -85,6 +90,9 @@ def label_reports(
         str, typer.Option(help="Uncertain findings: keep (-1), zeros (0) or ones (1).")
     ] = "keep",
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (1 = in-process).")] = 1,
+    language: Annotated[
+        str | None, typer.Option(help="Report language (en, es); default: the ontology's own.")
+    ] = None,
 ) -> None:
     """Label radiology reports with an ontology's findings: 1, 0, -1 or blank, with evidence."""
     from labelmill.labelers.reports.labeler import get_engine
@@ -97,10 +105,10 @@ def label_reports(
         if uncertain not in UNCERTAIN_VALUES:
             valid = ", ".join(UNCERTAIN_VALUES)
             raise ReportInputError(f"--uncertain: expected one of {valid}, got {uncertain!r}")
-        labels = get_engine(ontology).ontology.labels
+        labels = get_engine(ontology, None, language).ontology.labels
         reports = iter_reports(source)
         with RecordWriter(output, labels) as writer:
-            for record in labelled(reports, ontology, uncertain, workers):
+            for record in labelled(reports, ontology, uncertain, workers, language):
                 writer.write(record)
     except (OntologyError, ReportInputError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -183,3 +183,17 @@ def test_peak_memory_is_flat_in_the_number_of_reports(tmp_path: Path) -> None:
     small, large = _peak_rss_kb(2_000, tmp_path), _peak_rss_kb(40_000, tmp_path)
     assert pd.read_parquet(tmp_path / "o40000.parquet").shape[0] == 40_000
     assert large - small < 40_000, (small, large)  # < 40 MB more for 20x the reports
+
+
+def test_language_option(app: typer.Typer, tmp_path: Path) -> None:
+    source = tmp_path / "es.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": ["Derrame pleural izquierdo.", "Sin derrame."]}).to_csv(
+        source, index=False
+    )
+    out = tmp_path / "es.jsonl"
+    code, _ = run(app, str(source), "--output", str(out), "--language", "es")
+    assert code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["labels"]["Effusion"] for r in records] == [1, 0]
+    code, output = run(app, str(source), "--output", str(out), "--language", "xx")
+    assert code == 2 and "unknown report language 'xx'" in output
