@@ -20,6 +20,7 @@ ABSTAIN = None
 ERROR = "error"
 POLICIES = ("ignore", "zero", "one")
 SCORE_THRESHOLD = 0.5
+_POLICY_VALUE: dict[str, float | None] = {"ignore": None, "zero": 0.0, "one": 1.0}
 
 Vote = int | str | None
 
@@ -45,6 +46,11 @@ def vote(record: LabelRecord, label: str) -> Vote:
     """One source's vote on one label: its `labels` value, else its score thresholded at 0.5."""
     if record.meta.get("error"):
         return ERROR
+    return _cast(record, label)
+
+
+def _cast(record: LabelRecord, label: str) -> Vote:
+    """`vote` for a record known not to carry an error."""
     if label in record.labels:
         value = record.labels[label]
         return value if value in (POSITIVE, NEGATIVE, UNCERTAIN) else ERROR
@@ -59,10 +65,14 @@ def vote(record: LabelRecord, label: str) -> Vote:
 def sample_votes(
     records: Sequence[LabelRecord], labels: Sequence[str]
 ) -> dict[str, dict[str, Vote]]:
-    """label -> source -> vote, for one sample; this is what the final record stores."""
+    """label -> source -> vote, for one sample; this is what the final record stores.
+
+    A record's error flag is read once per record, not once per label: this runs per sample."""
     names = source_names(records)
+    failed = [bool(r.meta.get("error")) for r in records]
+    pairs = list(zip(names, records, failed, strict=True))
     return {
-        label: {n: vote(r, label) for n, r in zip(names, records, strict=True)} for label in labels
+        label: {n: ERROR if bad else _cast(r, label) for n, r, bad in pairs} for label in labels
     }
 
 
@@ -71,11 +81,16 @@ def as_number(value: Vote) -> float:
     return float(value) if value in (POSITIVE, NEGATIVE, UNCERTAIN) else math.nan
 
 
+def policy_value(uncertain: str) -> float | None:
+    """What an uncertain vote becomes under the policy: 0, 1, or None (not counted)."""
+    return _POLICY_VALUE[check_policy(uncertain)]
+
+
 def apply_policy(votes: np.ndarray, uncertain: str) -> np.ndarray:
     """A vote matrix (1, 0, -1, NaN) with -1 replaced as the policy says (NaN when ignored)."""
-    check_policy(uncertain)
+    value = policy_value(uncertain)
     out = np.asarray(votes, dtype=float).copy()
-    out[out == UNCERTAIN] = {"ignore": math.nan, "zero": 0.0, "one": 1.0}[uncertain]
+    out[out == UNCERTAIN] = math.nan if value is None else value
     bad = ~np.isnan(out) & (out != 0.0) & (out != 1.0)
     if bad.any():
         raise ValueError(f"votes must be 1, 0, -1 or NaN; found {np.unique(out[bad])[:5]}")
