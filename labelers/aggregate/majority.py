@@ -1,9 +1,9 @@
 """Abstain-aware majority vote: the share of positive votes among the sources that voted.
 
-A plain tally over Python ints: per sample there are a handful of votes per label, and numpy
-arrays of one or two elements cost several times more than the arithmetic they carry. The
-result equals the mean of the policy-applied votes (sums of 0s and 1s are exact, so the one
-division rounds the same way).
+A plain tally over Python ints: per sample there are a handful of votes per label, and
+numpy arrays of one or two elements cost several times more than the arithmetic they carry.
+The result equals the mean of the policy-applied votes (sums of 0s and 1s are exact, so the
+one division rounds the same way).
 """
 
 from __future__ import annotations

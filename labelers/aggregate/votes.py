@@ -23,6 +23,7 @@ SCORE_THRESHOLD = 0.5
 _POLICY_VALUE: dict[str, float | None] = {"ignore": None, "zero": 0.0, "one": 1.0}
 
 Vote = int | str | None
+VALUES = (POSITIVE, NEGATIVE, UNCERTAIN)
 
 
 def check_policy(uncertain: str) -> str:
@@ -46,20 +47,19 @@ def vote(record: LabelRecord, label: str) -> Vote:
     """One source's vote on one label: its `labels` value, else its score thresholded at 0.5."""
     if record.meta.get("error"):
         return ERROR
-    return _cast(record, label)
-
-
-def _cast(record: LabelRecord, label: str) -> Vote:
-    """`vote` for a record known not to carry an error."""
     if label in record.labels:
         value = record.labels[label]
-        return value if value in (POSITIVE, NEGATIVE, UNCERTAIN) else ERROR
+        return value if value in VALUES else ERROR
     if label in record.scores:
-        score = float(record.scores[label])
-        if not math.isfinite(score):
-            return ERROR
-        return POSITIVE if score >= SCORE_THRESHOLD else NEGATIVE
+        return _score_vote(record.scores[label])
     return ABSTAIN
+
+
+def _score_vote(score: Any) -> Vote:
+    value = float(score)
+    if not math.isfinite(value):
+        return ERROR
+    return POSITIVE if value >= SCORE_THRESHOLD else NEGATIVE
 
 
 def sample_votes(
@@ -67,18 +67,33 @@ def sample_votes(
 ) -> dict[str, dict[str, Vote]]:
     """label -> source -> vote, for one sample; this is what the final record stores.
 
-    A record's error flag is read once per record, not once per label: this runs per sample."""
-    names = source_names(records)
-    failed = [bool(r.meta.get("error")) for r in records]
-    pairs = list(zip(names, records, failed, strict=True))
-    return {
-        label: {n: ERROR if bad else _cast(r, label) for n, r, bad in pairs} for label in labels
-    }
+    The same votes as `vote` for every pair, found by walking each record's own labels and
+    scores once: this runs per sample, and most records mention few of the labels."""
+    votes: dict[str, dict[str, Vote]] = {label: {} for label in labels}
+    for name, record in zip(source_names(records), records, strict=True):
+        cast = _record_votes(record, votes)
+        for label, by_source in votes.items():
+            by_source[name] = cast[label]
+    return votes
+
+
+def _record_votes(record: LabelRecord, wanted: dict[str, Any]) -> dict[str, Vote]:
+    """One record's vote on each wanted label (labels take precedence over scores)."""
+    if record.meta.get("error"):
+        return dict.fromkeys(wanted, ERROR)
+    out: dict[str, Vote] = dict.fromkeys(wanted, ABSTAIN)
+    for label, score in record.scores.items():
+        if label in out and label not in record.labels:
+            out[label] = _score_vote(score)
+    for label, value in record.labels.items():
+        if label in out:
+            out[label] = value if value in VALUES else ERROR
+    return out
 
 
 def as_number(value: Vote) -> float:
     """A vote in a vote matrix: 1.0, 0.0, -1.0, or NaN for abstain and error."""
-    return float(value) if value in (POSITIVE, NEGATIVE, UNCERTAIN) else math.nan
+    return float(value) if value in VALUES else math.nan
 
 
 def policy_value(uncertain: str) -> float | None:
