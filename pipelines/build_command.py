@@ -92,6 +92,9 @@ def build(
     overwrite: Annotated[
         bool, typer.Option(help="Replace a build made with another config.")
     ] = False,
+    verify_resume: Annotated[
+        bool, typer.Option(help="Re-hash kept shards on a resume instead of checking sizes.")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Build shards, manifest.parquet, rejects.parquet, index.json and run.json in OUTPUT.
@@ -106,7 +109,8 @@ def build(
         level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s", force=True
     )
     logging.getLogger("labelmill").setLevel(logging.WARNING)
-    from labelmill.pipelines.build import run
+    from labelmill.pipelines.build import BuildNotFinished, run
+    from labelmill.pipelines.lock import OutputLockedError
     from labelmill.pipelines.plan import ResumeError
     from labelmill.pipelines.progress import summary_table
 
@@ -132,8 +136,17 @@ def build(
         cfg = _labeler_flags(
             cfg, image_model, image_options, report_ontology, harmonize, llm, aggregate
         )
-        summary = run(cfg, ctx.args, overwrite=overwrite, show_progress=not quiet)
-    except (ConfigError, ResumeError, ValueError, FileNotFoundError) as exc:
+        summary = run(
+            cfg,
+            ctx.args,
+            overwrite=overwrite,
+            show_progress=not quiet,
+            verify_resume=verify_resume,
+        )
+    except BuildNotFinished as exc:
+        typer.echo(f"not built: {exc}", err=True)
+        raise typer.Exit(3) from exc
+    except (ConfigError, ResumeError, OutputLockedError, ValueError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     from rich.console import Console

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
+
+from labelmill.manifests.built import read_manifest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -23,7 +24,7 @@ def snippet(name: str, build: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def manifest(sample_build):
-    return {row["key"]: row for row in pq.read_table(sample_build / "manifest.parquet").to_pylist()}
+    return {row["key"]: row for row in read_manifest(str(sample_build))}
 
 
 def test_webdataset_snippet(sample_build, manifest):

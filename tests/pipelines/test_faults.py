@@ -58,7 +58,7 @@ def test_sigkill_then_rerun_equals_a_clean_build(tmp_path):
         command(manifest, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.time() + 120
-    while time.time() < deadline and not list((out / "_work").glob("shard-*.json")):
+    while time.time() < deadline and not list((out / "_work" / "shards").glob("shard-*.json")):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
