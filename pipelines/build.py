@@ -15,7 +15,12 @@ from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    StandardOptions,
+    TestOptions,
+)
 from apache_beam.runners.runner import PipelineState
 
 from labelmill.fileio import join, read_json
@@ -59,8 +64,22 @@ def check_paths(config: BuildConfig, options: PipelineOptions) -> BuildConfig:
     return replace(config, input=absolute(config.input), output=absolute(config.output))
 
 
-def check_finished(result: Any) -> None:
-    """Raise BuildNotFinished unless the job ended DONE: nothing may claim its outputs."""
+def check_finished(result: Any, options: PipelineOptions | None = None) -> None:
+    """Raise BuildNotFinished unless the job ran and ended DONE: nothing may claim its outputs.
+
+    A Dataflow dry run reports DONE without running anything, and a template run only writes
+    the template, so both are told apart by their options before the state is read."""
+    if options is not None:
+        if options.view_as(TestOptions).dry_run:
+            raise BuildNotFinished(
+                "--dry_run: the pipeline was checked, not run; nothing was built"
+            )
+        template = options.view_as(GoogleCloudOptions).template_location
+        if template:
+            raise BuildNotFinished(
+                f"--template_location: a template was written to {template};"
+                " nothing was built until it runs"
+            )
     if result is None:
         raise BuildNotFinished("the runner returned no job (a dry run?); nothing was built")
     state = result.wait_until_finish()
@@ -72,13 +91,18 @@ def check_finished(result: Any) -> None:
         )
 
 
-def _table_error(exc: Exception) -> TableError | None:
-    """A worker's file-level input error, as raised on the worker (Beam wraps it in text)."""
-    for line in str(exc).splitlines():
+def _failure(exc: Exception) -> Exception:
+    """A failed job as one line: a worker's file-level input error (which Beam wraps in text)
+    as the TableError it was, anything else as BuildNotFinished with its last line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if isinstance(exc, TableError) and lines:  # the in-process runner re-raises the type
+        return TableError(lines[0].split(" [while running", 1)[0])
+    for line in lines:
         for marker in ("ManifestError: ", "TableError: "):
             if marker in line:
-                return TableError(line.split(marker, 1)[1].strip())
-    return None
+                return TableError(line.split(marker, 1)[1])
+    last = lines[-1][:500] if lines else type(exc).__name__
+    return BuildNotFinished(f"the pipeline failed: {last}")
 
 
 def run(
@@ -100,14 +124,12 @@ def run(
         with Progress(plan, enabled=show_progress) as progress:
             try:
                 progress.result = pipeline.run()
-                check_finished(progress.result)
+                check_finished(progress.result, options)
             except BuildNotFinished:
                 raise
             except Exception as exc:
-                found = _table_error(exc)
-                if found is None:
-                    raise
-                raise found from exc
+                log.debug("pipeline failed", exc_info=True)
+                raise _failure(exc) from exc
             summary = read_json(join(plan.config.output, "run.json"))
             counts = summary["counts"]
             progress.final = (counts["written"], counts["rejected"])

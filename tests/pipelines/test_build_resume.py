@@ -141,3 +141,22 @@ def test_a_job_that_is_not_done_is_not_a_build(state):
     with pytest.raises(BuildNotFinished):
         check_finished(None)
     check_finished(FakeResult("DONE"))
+
+
+@pytest.mark.parametrize(
+    "args", [["--dry_run", "True"], ["--template_location", "gs://b/template.json"]]
+)
+def test_a_dry_run_or_a_template_is_not_a_build(args):
+    """A Dataflow dry run reports DONE without running: the options decide first."""
+    with pytest.raises(BuildNotFinished, match="nothing was built"):
+        check_finished(FakeResult("DONE"), pipeline_options(args))
+
+
+def test_a_failing_input_file_stops_the_build_with_one_line(tmp_path):
+    manifest = dataset(tmp_path / "data", 4)
+    (tmp_path / "parts").mkdir()
+    shutil.copy(manifest, tmp_path / "parts" / "a.csv")
+    (tmp_path / "parts" / "b.csv").write_text("id,picture\nx,y.png\n")
+    with pytest.raises(ValueError, match="b.csv: required column 'image' is missing"):
+        run(config(tmp_path / "parts", tmp_path / "out"), show_progress=False)
+    assert not (tmp_path / "out" / "run.json").exists()

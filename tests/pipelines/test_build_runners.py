@@ -51,7 +51,8 @@ def test_portable_runner_loopback_gives_the_same_bytes(sample_build, tmp_path):
 
 @pytest.fixture
 def worker_pool(tmp_path):
-    """A Beam worker pool on 127.0.0.1, started in its own working folder."""
+    """A Beam worker pool on 127.0.0.1, started in its own working folder. It starts workers
+    as `python` from PATH, so this interpreter's folder goes first."""
     port = free_port()
     cwd = tmp_path / "pool-cwd"
     cwd.mkdir()
@@ -59,7 +60,10 @@ def worker_pool(tmp_path):
     proc = subprocess.Popen(
         [*command, "--service_port", str(port)],
         cwd=cwd,
-        env={**os.environ},
+        env={
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
