@@ -28,7 +28,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Build weakly labeled WebDataset shards from images and reports, and audit their labels."""

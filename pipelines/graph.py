@@ -12,6 +12,7 @@ per shard. Rows travel only through the two shuffles.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import apache_beam as beam
@@ -25,7 +26,12 @@ from labelmill.pipelines.harmonize_stage import harmonize_labels
 from labelmill.pipelines.outputs import write_outputs
 from labelmill.pipelines.plan import Plan, image_extension, is_jpeg, key_of, renumber, settle_key
 from labelmill.pipelines.progress import Reporter
-from labelmill.pipelines.shard_stage import ShardContext, build_shard, kept_marker
+from labelmill.pipelines.shard_stage import (
+    EXAMPLES_PER_REASON,
+    ShardContext,
+    build_shard,
+    kept_marker,
+)
 from labelmill.schemas.records import InputRow, Reject
 
 
@@ -115,19 +121,16 @@ class BuildShardFn(beam.DoFn):
         context = ShardContext(self.plan, image_ext, run_options)
         fingerprint = shard_fingerprint(context.digest, rows, rejects)
         marker = kept_marker(context, index, fingerprint, self.verify_resume)
-        if marker is not None:
+        rebuilt = marker is None
+        if marker is None:
+            labelers = self._labelers(run_options)
+            marker = build_shard(
+                context, index, rows, rejects, labelers, self.finalize, self.report, fingerprint
+            )
+        else:
             self.report(marker["written"], marker["rejected"])
-            yield {**marker, "rebuilt": False}
-            return
-        labelers = self._labelers(run_options)
-        marker = build_shard(
-            context, index, rows, rejects, labelers, self.finalize, self.report, fingerprint
-        )
-        yield {**marker, "rebuilt": True}
-
-    def teardown(self) -> None:
-        if getattr(self, "reporter", None):
-            self.reporter.close()
+        self.reporter.flush()
+        yield {**marker, "rebuilt": rebuilt}
 
 
 class FinalizeShardFn(beam.DoFn):
@@ -152,9 +155,36 @@ def _fit(counts: dict[str, Any], plan: Plan) -> dict[str, Any]:
     return document
 
 
+class FirstExamples(beam.CombineFn):
+    """The first few rejects of each reason, by row, across all shards (capped, so small)."""
+
+    def create_accumulator(self) -> dict[str, list[dict[str, Any]]]:
+        return {}
+
+    def add_input(self, acc: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
+        return self.merge_accumulators([acc, examples])
+
+    def merge_accumulators(self, accs: Any) -> dict[str, list[dict[str, Any]]]:
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for acc in accs:
+            for reason, found in acc.items():
+                merged.setdefault(reason, []).extend(found)
+        return {
+            reason: sorted(found, key=lambda r: r["row"])[:EXAMPLES_PER_REASON]
+            for reason, found in sorted(merged.items())
+        }
+
+    def extract_output(self, acc: dict[str, Any]) -> dict[str, Any]:
+        return acc
+
+
+SMALL_STATS = ("index", "tars", "written", "rejected", "rejected_by_reason", "rebuilt")
+
+
 def _stats(marker: dict[str, Any]) -> dict[str, Any]:
-    """What run.json needs of a shard: everything but its vote counts."""
-    return {k: v for k, v in marker.items() if k != "votes"}
+    """What run.json needs of each shard (a few hundred bytes): what is the same in every
+    shard (labelers) or capped across shards (examples) travels apart."""
+    return {k: marker[k] for k in SMALL_STATS}
 
 
 def read_rows(pipeline: beam.Pipeline, plan: Plan) -> beam.PCollection:
@@ -231,10 +261,23 @@ def build_graph(
             FinalizeShardFn(plan), beam.pvalue.AsSingleton(model)
         )
     model_side = beam.pvalue.AsSingleton(model) if model is not None else None
+    examples = markers | "Examples" >> beam.Map(lambda m: m["reject_examples"])
+    labelers = (
+        markers
+        | "Labelers" >> beam.Map(lambda m: json.dumps(m["labelers"], sort_keys=True))
+        | "DistinctLabelers" >> beam.Distinct()
+        | "AllLabelers" >> beam.combiners.ToList()
+    )
+    facts = {
+        "read": beam.pvalue.AsSingleton(read),
+        "examples": beam.pvalue.AsSingleton(examples | beam.CombineGlobally(FirstExamples())),
+        "labelers": beam.pvalue.AsSingleton(labelers),
+        "model": model_side,
+        "started": started,
+    }
     _ = (
         markers
         | "Stats" >> beam.Map(_stats)
         | "AllStats" >> beam.combiners.ToList()
-        | "Outputs"
-        >> beam.Map(write_outputs, plan, beam.pvalue.AsSingleton(read), model_side, started)
+        | "Outputs" >> beam.Map(write_outputs, plan, **facts)
     )

@@ -9,6 +9,7 @@ with one listing per output folder.
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from collections import Counter
@@ -21,7 +22,6 @@ import fsspec
 from labelmill.fileio import join, read_json, write_json
 from labelmill.manifests.write import write_wids_index
 from labelmill.pipelines.plan import WORK, Plan
-from labelmill.pipelines.shard_stage import EXAMPLES_PER_REASON
 
 VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
 
@@ -30,30 +30,32 @@ def write_outputs(
     stats: Sequence[dict[str, Any]],
     plan: Plan,
     read: int,
+    examples: dict[str, list[dict[str, Any]]],
+    labelers: Sequence[str] = (),
     model: dict[str, Any] | None = None,
     started: float = 0.0,
 ) -> dict[str, Any]:
-    """Write index.json and run.json (a build's last file); returns run.json's content."""
+    """Write index.json and run.json (a build's last file); returns run.json's content.
+
+    `stats`: one small entry per shard; `examples`: the first rejects of each reason;
+    `labelers`: the distinct labeler descriptions the shards reported, as JSON text."""
     output = plan.config.output
     stats = sorted(stats, key=lambda s: s["index"])
     tars = [tar for s in stats for tar in s["tars"]]
     remove_stale(plan, stats)
     write_wids_index(output, tars)
     by_reason: Counter[str] = Counter()
-    examples: dict[str, list[dict[str, Any]]] = {}
     for shard in stats:
         by_reason.update(shard["rejected_by_reason"])
-        for reason, found in shard["reject_examples"].items():
-            bucket = examples.setdefault(reason, [])
-            bucket.extend(found[: EXAMPLES_PER_REASON - len(bucket)])
     written = sum(s["written"] for s in stats)
     rejected = sum(s["rejected"] for s in stats)
-    labelers = next((s["labelers"] for s in stats if s["labelers"]), None)
+    described = [json.loads(text) for text in sorted(labelers)]
+    labelers_seen = next((d for d in described if d), None)
     summary = {
         "config": plan.config.to_json(),
         "fingerprint": plan.fingerprint,
         "versions": versions(),
-        "labelers": labelers or [{"source": spec.name} for spec in plan.config.labelers],
+        "labelers": labelers_seen or [{"source": s.name} for s in plan.config.labelers],
         "harmonize": _optional(join(plan.work, "harmonize.json")),
         "label_model": model["learned"] if model else None,
         "counts": {

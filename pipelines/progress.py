@@ -59,8 +59,6 @@ class Reporter:
         finally:
             os.close(fd)
 
-    close = flush
-
 
 def metrics_counts(result: Any) -> tuple[int, int] | None:
     """(written, rejected) from a running job's Beam counters, if its runner reports them."""
@@ -85,10 +83,10 @@ class Progress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._offset, self._counts = 0, [0, 0]
-        if self.path and os.path.exists(self.path):
-            os.remove(self.path)  # a new run counts from zero
 
     def __enter__(self) -> Progress:
+        if self.path and os.path.exists(self.path):
+            os.remove(self.path)  # a new run counts from zero
         if self.enabled:
             self._thread = threading.Thread(target=self._poll, daemon=True)
             self._thread.start()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from labelmill.manifests.built import read_manifest
+from labelmill.manifests.built import read_manifest, read_rejects
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -56,3 +56,9 @@ def test_datasets_snippet(sample_build, manifest):
             and sample["json"]["image"]["sha256"] == row["image_sha256"]
         )
         assert sample["png"].size == (row["width"], row["height"])
+
+
+def test_manifest_snippet(sample_build, manifest):
+    scope = snippet("manifest", sample_build)
+    assert scope["manifest"].to_pylist() == list(manifest.values())
+    assert scope["rejects"].to_pylist() == read_rejects(str(sample_build))
