@@ -4,10 +4,12 @@ of every worker process, and where the time goes.
 Each N builds a generated manifest of N rows that all reference one tiny shared image (distinct
 ids, no labelers), so what is measured is the pipeline, not image decoding. A last run builds
 `--labeled` rows with report mining and Dawid-Skene, against the same rows with majority vote
-(the baseline for the label-model pass). Builds run as `labelmill build` subprocesses with
-out-of-process workers, and peak RSS (VmHWM) is sampled from /proc for the launcher and each
-worker. Phases come from what the build leaves: planning and reading up to the first shard
-marker, shard building up to the last one, outputs up to run.json.
+(the baseline for the label-model pass). Each build runs as Dataflow Runner v2 runs it: a
+`labelmill build` launcher submits to a local job service (Beam's runner, which also holds the
+local shuffle: Dataflow's Shuffle service in the cloud) whose workers come from a worker pool.
+Peak RSS (VmHWM) and CPU are sampled from /proc for the launcher, the runner and each worker.
+Phases come from what the build leaves: planning and reading up to the first shard marker,
+shard building up to the last one, outputs up to run.json.
 
     python benchmarks/build_scale.py --n 10000 --n 100000 [--n 1000000] [--labeled 100000]
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,32 +54,74 @@ def peak_rss(pid: int) -> int:
     return 0
 
 
-def children(pid: int) -> list[int]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (sampled: the last sample before it exits)."""
     try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return []
-    out = [int(c) for c in found]
-    return out + [g for c in out for g in children(c)]
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of `pid` (workers are started from any of the launcher's threads)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found + [g for c in found for g in children(c)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service(module: str, *args: str) -> tuple[subprocess.Popen, int]:
+    """A Beam service on a free local port, with this interpreter first on PATH (the worker
+    pool starts workers as `python`)."""
+    port = free_port()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [sys.executable, "-m", module, *args, str(port)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        time.sleep(0.2)
+    raise SystemExit(f"{module} did not start")
 
 
 def build(source: Path, out: Path, extra: list[str], workers: int) -> dict:
-    """Run one build and return its figures."""
+    """Run one build, as Dataflow Runner v2 would: the launcher submits to a job service (the
+    runner and its shuffle) whose workers come from a worker pool; returns its figures."""
+    jobs, job_port = service("apache_beam.runners.portability.local_job_service_main", "--port")
+    pool, pool_port = service("apache_beam.runners.worker.worker_pool_main", "--service_port")
     command = [str(Path(sys.executable).with_name("labelmill")), "build", "--input", str(source)]
     command += ["--output", str(out), "--quiet", "--shard-max-samples", "1000", *extra]
-    command += ["--direct_num_workers", str(workers), "--direct_running_mode", "multi_processing"]
+    command += ["--runner", "PortableRunner", "--job_endpoint", f"localhost:{job_port}"]
+    command += ["--environment_type", "EXTERNAL", "--environment_config", f"localhost:{pool_port}"]
+    command += ["--sdk_worker_parallelism", str(workers)]
     started = time.time()
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    launcher, worker_peaks = 0, {}
+    peaks: dict[str, int] = {}
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
-        launcher = max(launcher, peak_rss(proc.pid))
-        for child in children(proc.pid):
-            worker_peaks[child] = max(worker_peaks.get(child, 0), peak_rss(child))
+        peaks["launcher"] = max(peaks.get("launcher", 0), peak_rss(proc.pid))
+        peaks["runner"] = max(peaks.get("runner", 0), peak_rss(jobs.pid))
+        for child in children(pool.pid):
+            peaks[f"worker {child}"] = max(peaks.get(f"worker {child}", 0), peak_rss(child))
+        for pid in (proc.pid, jobs.pid, *children(pool.pid)):
+            cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
         time.sleep(0.2)
     wall = time.time() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    for service_proc in (jobs, pool):
+        service_proc.kill()
+        service_proc.wait()
     if proc.returncode != 0:
         raise SystemExit(f"build failed: {proc.stderr.read().decode()[-2000:]}")
     markers = sorted(p.stat().st_mtime for p in (out / "_work" / "shards").glob("*.json"))
@@ -86,11 +130,12 @@ def build(source: Path, out: Path, extra: list[str], workers: int) -> dict:
     return {
         "rows": summary["counts"]["read"],
         "wall_s": round(wall, 1),
-        "cpu_s": round(cpu_s, 1),
+        "cpu_s": round(sum(cpu.values()), 1),
         "rows_per_s": round(summary["counts"]["read"] / wall),
         "us_per_row": round(wall / summary["counts"]["read"] * 1e6, 1),
-        "launcher_rss_mb": round(launcher / 2**20),
-        "worker_rss_mb": sorted(round(v / 2**20) for v in worker_peaks.values() if v),
+        "launcher_rss_mb": round(peaks["launcher"] / 2**20),
+        "runner_rss_mb": round(peaks["runner"] / 2**20),
+        "worker_rss_mb": sorted(round(v / 2**20) for k, v in peaks.items() if k[:6] == "worker"),
         "plan_read_s": round(markers[0] - started, 1),
         "shards_s": round(markers[-1] - markers[0], 1),
         "outputs_s": round(done - markers[-1], 1),

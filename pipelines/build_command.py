@@ -60,7 +60,7 @@ def build(
     config: Annotated[str | None, typer.Option(help="build.yaml with any option below.")] = None,
     shard_max_samples: Annotated[int | None, typer.Option(help="Samples per shard.")] = None,
     shard_max_bytes: Annotated[
-        int | None, typer.Option(help="About this many source bytes per shard.")
+        int | None, typer.Option(help="Start a shard's next tar past this many bytes.")
     ] = None,
     max_image_side: Annotated[
         int | None, typer.Option(help="Downscale longer sides to this.")

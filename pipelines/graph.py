@@ -13,6 +13,7 @@ per shard. Rows travel only through the two shuffles.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
@@ -144,7 +145,8 @@ class FinalizeShardFn(beam.DoFn):
         if marker["label_model"] == document["sha256"]:
             yield marker
             return
-        yield {**lm.finalize_shard(self.plan, marker, document), "rebuilt": marker["rebuilt"]}
+        stored = {k: v for k, v in marker.items() if k != "rebuilt"}
+        yield {**lm.finalize_shard(self.plan, stored, document), "rebuilt": marker["rebuilt"]}
 
 
 def _fit(counts: dict[str, Any], plan: Plan) -> dict[str, Any]:
@@ -215,6 +217,7 @@ def build_graph(
     """Add the whole build to `pipeline`."""
     config = plan.config
     rows = read_rows(pipeline, plan)
+    plan = replace(plan, units=())  # what workers carry: the input list was only for reading
     read = rows | "CountRead" >> beam.combiners.Count.Globally()
     keyed = rows | "Key" >> beam.Map(key_of)
     early, pairs = keyed | "SplitRejects" >> beam.Partition(

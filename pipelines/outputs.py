@@ -20,7 +20,12 @@ from typing import Any
 import fsspec
 
 from labelmill.fileio import join, read_json, write_json
-from labelmill.manifests.write import write_wids_index
+from labelmill.manifests.write import (
+    MANIFEST_SCHEMA,
+    REJECTS_SCHEMA,
+    write_parquet,
+    write_wids_index,
+)
 from labelmill.pipelines.plan import WORK, Plan
 
 VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
@@ -43,6 +48,9 @@ def write_outputs(
     stats = sorted(stats, key=lambda s: s["index"])
     tars = [tar for s in stats for tar in s["tars"]]
     remove_stale(plan, stats)
+    if not stats:  # an input without rows still reads as two (empty) tables
+        for kind, schema in (("manifest", MANIFEST_SCHEMA), ("rejects", REJECTS_SCHEMA)):
+            write_parquet(plan.part_url(kind, 0), [], schema)
     write_wids_index(output, tars)
     by_reason: Counter[str] = Counter()
     for shard in stats:
