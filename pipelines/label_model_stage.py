@@ -13,6 +13,7 @@ the current model is skipped, so a resumed build redoes only what changed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -65,7 +66,7 @@ class VoteCounts:
 
     @classmethod
     def for_config(cls, aggregate: dict[str, Any] | None) -> VoteCounts:
-        return cls(configured_labels(aggregate or {}))
+        return cls(_configured_labels(json.dumps(aggregate or {}, sort_keys=True)))
 
     def add(self, records: Sequence[LabelRecord]) -> None:
         self.sources.update(source_names(records))
@@ -130,9 +131,25 @@ def model_document(counts: VoteCounts, config: BuildConfig) -> dict[str, Any]:
     return {"model": payload, "learned": model.describe(), "sha256": digest}
 
 
+@functools.lru_cache(maxsize=4)
+def _configured_labels(aggregate: str) -> tuple[str, ...] | None:
+    """The aggregate's labels, read once per worker (an ontology is a YAML file to parse)."""
+    labels = configured_labels(json.loads(aggregate))
+    return tuple(labels) if labels else None
+
+
+_FINALIZERS: dict[str, Any] = {}
+
+
 def finalizer(config: BuildConfig, document: dict[str, Any]) -> Any:
-    """records -> final record, with the fitted model."""
-    return aggregator_from_config({**(config.aggregate or {}), "model": document["model"]})
+    """records -> final record, with the fitted model; made once per worker and model, so
+    the ontology is read and each vote pattern's posterior computed once."""
+    key = f"{json.dumps(config.aggregate, sort_keys=True)}\n{document['sha256']}"
+    if key not in _FINALIZERS:
+        options = {**(config.aggregate or {}), "model": document["model"]}
+        _FINALIZERS.clear()  # one model at a time
+        _FINALIZERS[key] = aggregator_from_config(options)
+    return _FINALIZERS[key]
 
 
 def finalize_shard(plan: Plan, marker: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
