@@ -101,7 +101,10 @@ def _failure(exc: Exception) -> Exception:
         for marker in ("ManifestError: ", "TableError: "):
             if marker in line:
                 return TableError(line.split(marker, 1)[1])
-    last = lines[-1][:500] if lines else type(exc).__name__
+    telling = [
+        line for line in lines if "Error" in line or "Exception" in line or "details" in line
+    ]
+    last = (telling or lines or [type(exc).__name__])[-1][:500]
     return BuildNotFinished(f"the pipeline failed: {last}")
 
 
