@@ -15,13 +15,15 @@ worker; split it into part files to read it in parallel.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import fsspec
 
+from labelmill.manifests.columns import ColumnMap, known_columns
 from labelmill.manifests.read import (
+    KNOWN_COLUMNS,
     REQUIRED_COLUMNS,
     ManifestError,
     _parent,
@@ -103,24 +105,34 @@ def split_unit(unit: Unit) -> list[Unit]:
             meta = pq.ParquetFile(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise ManifestError(f"{unit.url}: not a readable Parquet file: {exc}") from exc
-        check_columns(meta.schema_arrow.names, REQUIRED_COLUMNS, unit.url)
         groups = meta.metadata.num_row_groups
     return [Unit((unit.key[0], g), unit.url, unit.kind, g) for g in range(max(groups, 1))]
 
 
-def read_unit(unit: Unit, encoding: str = "utf-8") -> Iterator[InputRow | Reject]:
-    """The rows and row-level rejects of one unit, numbered from 1 within the unit."""
+def read_unit(
+    unit: Unit,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+) -> Iterator[InputRow | Reject]:
+    """The rows and row-level rejects of one unit, numbered from 1 within the unit; header
+    names are matched as `manifests.read` matches them (`columns` renames known ones)."""
     if unit.row_group < 0:
-        yield from iter_inputs(unit.url, encoding)
+        yield from iter_inputs(unit.url, encoding, columns, sep)
         return
     import pyarrow.parquet as pq
 
-    base = _parent(unit.url)
+    required = tuple(dict.fromkeys((*REQUIRED_COLUMNS, *(columns or {}))))
+    names = ColumnMap(known_columns(required, None) | known_columns(KNOWN_COLUMNS, columns))
     with fsspec.open(unit.url, "rb") as fh:
         parquet = pq.ParquetFile(fh)
+        header = names.rename(parquet.schema_arrow.names)
+        check_columns(header, required, unit.url)
         if parquet.metadata.num_row_groups == 0:
             return
-        records: list[dict[str, Any]] = parquet.read_row_group(unit.row_group).to_pylist()
+        table = parquet.read_row_group(unit.row_group).rename_columns(header)
+    base = _parent(unit.url)
+    records: list[dict[str, Any]] = table.to_pylist()
     for number, record in enumerate(records, start=1):
         yield _to_row(number, record, base)
 

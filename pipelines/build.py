@@ -24,6 +24,7 @@ from apache_beam.options.pipeline_options import (
 from apache_beam.runners.runner import PipelineState
 
 from labelmill.fileio import join, read_json
+from labelmill.filesystems import check_build_filesystems
 from labelmill.manifests.parts import absolute
 from labelmill.manifests.tables import TableError
 from labelmill.pipelines.graph import build_graph
@@ -37,7 +38,12 @@ REMOTE_RUNNERS = ("dataflowrunner", "dataflow", "testdataflowrunner")
 
 
 class BuildNotFinished(RuntimeError):
-    """The pipeline did not end in state DONE (a dry run, a template, a failed or cancelled job)."""
+    """The pipeline did not end in state DONE (a dry run, a template, a failed or cancelled job).
+    `result` is the runner's result when there is one (a dry run's holds the translated job)."""
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -72,7 +78,7 @@ def check_finished(result: Any, options: PipelineOptions | None = None) -> None:
     if options is not None:
         if options.view_as(TestOptions).dry_run:
             raise BuildNotFinished(
-                "--dry_run: the pipeline was checked, not run; nothing was built"
+                "--dry_run: the pipeline was checked, not run; nothing was built", result
             )
         template = options.view_as(GoogleCloudOptions).template_location
         if template:
@@ -122,6 +128,8 @@ def run(
     config = check_paths(config, options)
     with output_lock(config.output):
         plan = make_plan(config, overwrite=overwrite)
+        if plan.units:  # the file systems named by the input, output and first rows
+            check_build_filesystems(replace(config, input=plan.units[0].url))
         pipeline = beam.Pipeline(options=options)
         build_graph(pipeline, plan, verify_resume, started)
         with Progress(plan, enabled=show_progress) as progress:

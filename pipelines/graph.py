@@ -191,13 +191,17 @@ def _stats(marker: dict[str, Any]) -> dict[str, Any]:
 
 def read_rows(pipeline: beam.Pipeline, plan: Plan) -> beam.PCollection:
     """Every input row and row-level reject, numbered by global row."""
-    encoding = plan.config.manifest_encoding
+    config = plan.config
+    encoding, columns, sep = config.manifest_encoding, config.columns, config.sep
     local = (
         pipeline
         | "Inputs" >> beam.Create(list(plan.units))
         | "SplitInputs" >> beam.FlatMap(parts.split_unit)
         | "SpreadInputs" >> beam.Reshuffle()
-        | "Read" >> beam.FlatMap(lambda u: ((u.key, item) for item in parts.read_unit(u, encoding)))
+        | "Read"
+        >> beam.FlatMap(
+            lambda u: ((u.key, item) for item in parts.read_unit(u, encoding, columns, sep))
+        )
     )
     offsets = (
         local

@@ -35,12 +35,13 @@ from labelmill.labelers.aggregate.votes import (
     sample_votes,
     source_names,
 )
-from labelmill.manifests.write import MANIFEST_SCHEMA, write_parquet
+from labelmill.manifests.write import label_columns, manifest_schema, write_parquet
 from labelmill.pipelines.shard_reader import iter_samples
 from labelmill.pipelines.shards import open_shard
 from labelmill.schemas.config import BuildConfig
 from labelmill.schemas.records import LabelRecord
 from labelmill.schemas.sample import decode_sample_json, encode_sample_json
+from labelmill.schemas.targets import target_classes, target_members
 
 if TYPE_CHECKING:
     from labelmill.pipelines.plan import Plan
@@ -156,6 +157,7 @@ def finalize_shard(plan: Plan, marker: dict[str, Any], document: dict[str, Any])
     """Rewrite one shard's tars with every sample's final record, and its manifest part; update
     and return its marker. Idempotent: a finalized shard can be finalized again."""
     finalize = finalizer(plan.config, document)
+    classes = target_classes(plan.config)
     part = plan.part_url("manifest", marker["index"])
     with fsspec.open(part, "rb") as fh:
         rows = {row["key"]: row for row in pq.read_table(fh).to_pylist()}
@@ -165,15 +167,17 @@ def finalize_shard(plan: Plan, marker: dict[str, Any], document: dict[str, Any])
         with open_shard(url) as writer:
             for key, members in iter_samples(url):
                 sample = decode_sample_json(members["json"])
-                sample["final"] = finalize([LabelRecord(**r) for r in sample["records"]])
+                records = [LabelRecord(**r) for r in sample["records"]]
+                sample["final"] = finalize(records)
                 members["json"] = encode_sample_json(sample)
+                members.update(target_members(records, sample["final"], classes))
                 sizes = writer.write(key, members)
                 rows[key].update(
                     member_sizes=list(sizes.values()),
-                    final=json.dumps(sample["final"], sort_keys=True),
+                    **label_columns(records, sample["final"], classes),
                 )
         tars.append({**tar, "size": writer.size, "sha256": writer.sha256, "md5": writer.md5})
-    write_parquet(part, list(rows.values()), MANIFEST_SCHEMA)
+    write_parquet(part, list(rows.values()), manifest_schema(classes))
     marker = {**marker, "tars": tars, "label_model": document["sha256"]}
     write_json(plan.marker_url(marker["index"]), marker, indent=None)
     return marker

@@ -21,12 +21,13 @@ import fsspec
 
 from labelmill.fileio import join, read_json, write_json
 from labelmill.manifests.write import (
-    MANIFEST_SCHEMA,
     REJECTS_SCHEMA,
+    manifest_schema,
     write_parquet,
     write_wids_index,
 )
 from labelmill.pipelines.plan import WORK, Plan
+from labelmill.schemas.targets import target_classes, write_classes
 
 VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
 
@@ -48,8 +49,10 @@ def write_outputs(
     stats = sorted(stats, key=lambda s: s["index"])
     tars = [tar for s in stats for tar in s["tars"]]
     remove_stale(plan, stats)
+    classes = target_classes(plan.config)
+    write_classes(output, classes)
     if not stats:  # an input without rows still reads as two (empty) tables
-        for kind, schema in (("manifest", MANIFEST_SCHEMA), ("rejects", REJECTS_SCHEMA)):
+        for kind, schema in (("manifest", manifest_schema(classes)), ("rejects", REJECTS_SCHEMA)):
             write_parquet(plan.part_url(kind, 0), [], schema)
     write_wids_index(output, tars)
     by_reason: Counter[str] = Counter()

@@ -7,8 +7,9 @@ per-unit row counts, so the rules below give the same answer on any runner and w
 
 - a row's key comes from its id; among rows that share a key, in row order, a repeated id is a
   `duplicate_id` and the first row of another id is a `key_collision` (the first wins);
-- shard `i` holds the rows numbered `i * shard_max_samples + 1 ..` `(i + 1) * shard_max_samples`:
-  a fixed run of input positions (rows rejected in the manifest leave their slot empty).
+- shard `i` holds the next `shard_limit(i)` input positions after shard `i - 1` (a fixed
+  `shard_max_samples`, or by default 8, 16, 32, ... up to 1000): a fixed run of positions (rows
+  rejected in the manifest leave their slot empty).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 WORK = "_work"
 PLAN_VERSION = 2  # the layout of _work/ and of the outputs
+RAMP_STEPS = 64  # shard sizes may change over the first shards only
 
 
 class ResumeError(RuntimeError):
@@ -48,7 +50,17 @@ class Plan:
         return join(self.config.output, WORK)
 
     def shard_of(self, row: int) -> int:
-        return (row - 1) // self.config.shard_max_samples
+        """The shard of input row `row`: shard `i` holds the next `config.shard_limit(i)`
+        positions. The limit ramps up (8, 16, ... by default) and then stays put, so this walks
+        the ramp and divides the rest."""
+        position, index = row - 1, 0
+        limit = self.config.shard_limit
+        while limit(index) != limit(index + 1) and index < RAMP_STEPS:
+            if position < limit(index):
+                return index
+            position -= limit(index)
+            index += 1
+        return index + position // limit(index)
 
     def shard_name(self, index: int, part: int = 0) -> str:
         """`shards/NAME-000012.tar`; a shard cut by `shard_max_bytes` goes on in `_001`, ..."""

@@ -23,9 +23,16 @@ from typing import Any
 import fsspec
 import numpy as np
 
+from labelmill.extras import MissingExtraError
+from labelmill.fetch import fetch_options
 from labelmill.fileio import file_digest, read_json, write_json
 from labelmill.labelers.base import Labeler
-from labelmill.manifests.write import MANIFEST_SCHEMA, REJECTS_SCHEMA, write_parquet
+from labelmill.manifests.write import (
+    REJECTS_SCHEMA,
+    label_columns,
+    manifest_schema,
+    write_parquet,
+)
 from labelmill.pipelines.fingerprint import shard_fingerprint
 from labelmill.pipelines.label_model_stage import VoteCounts, needs_label_model
 from labelmill.pipelines.load import LoadOptions, load_sample
@@ -40,6 +47,7 @@ from labelmill.schemas.records import (
     Stage,
 )
 from labelmill.schemas.sample import encode_sample_json, sample_document
+from labelmill.schemas.targets import target_classes, target_members
 
 log = logging.getLogger(__name__)
 LOAD_CHUNK = 8  # rows per loader task
@@ -70,6 +78,7 @@ def load_options(context: ShardContext, labelers: Sequence[Labeler]) -> LoadOpti
         max_pixels=config.max_pixels,
         jpeg_quality=config.jpeg_quality,
         keep_pixels=any(labeler.needs_pixels for labeler in labelers),
+        fetch=fetch_options(config),
     )
 
 
@@ -79,6 +88,8 @@ def _load(item: tuple[InputRow, str], options: LoadOptions) -> Sample | Reject:
         return load_sample(row, key, options)
     except RejectError as exc:
         return Reject(row.row, row.id, exc.stage, exc.reason, exc.detail)
+    except MissingExtraError:  # the environment, not the row: fail the shard with one message
+        raise
     except Exception as exc:  # a loader bug must cost one sample, never the build
         detail = f"{row.image}: {type(exc).__name__}: {exc}"
         return Reject(row.row, row.id, Stage.IMAGE, Reason.UNEXPECTED_ERROR, detail)
@@ -133,9 +144,9 @@ def label_samples(labelers: Sequence[Labeler], samples: list[Sample]) -> list[Re
     return [failed[i] for i in sorted(failed)]
 
 
-def sample_members(sample: Sample) -> dict[str, bytes]:
+def sample_members(sample: Sample, classes: Sequence[str] = ()) -> dict[str, bytes]:
     """Member suffix -> bytes. A missing report is an empty `.txt` (and `report.present` false),
-    so every sample of a build carries the same members."""
+    so every sample of a build carries the same members; `classes` gives the target member."""
     members = {
         "json": encode_sample_json(sample_document(sample)),
         sample.image_ext: sample.image,
@@ -144,6 +155,7 @@ def sample_members(sample: Sample) -> dict[str, bytes]:
     for record in sample.records:
         for name, array in record.arrays.items():
             members[f"{name}.npy"] = _npy_bytes(array)
+    members.update(target_members(sample.records, sample.final, classes))
     return members
 
 
@@ -153,8 +165,10 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def manifest_row(sample: Sample, shard: str, sizes: dict[str, int]) -> dict[str, Any]:
-    """One row of manifest.parquet for a written sample."""
+def manifest_row(
+    sample: Sample, shard: str, sizes: dict[str, int], classes: Sequence[str] = ()
+) -> dict[str, Any]:
+    """One row of the manifest for a written sample."""
     return {
         "key": sample.key,
         "id": sample.row.id,
@@ -166,9 +180,7 @@ def manifest_row(sample: Sample, shard: str, sizes: dict[str, int]) -> dict[str,
         "width": sample.image_info["width"],
         "height": sample.image_info["height"],
         "report_present": bool(sample.report_info.get("present")),
-        "labels": json.dumps({r.source: r.labels for r in sample.records}, sort_keys=True),
-        "scores": json.dumps({r.source: r.scores for r in sample.records}, sort_keys=True),
-        "final": json.dumps(sample.final, sort_keys=True) if sample.final else None,
+        **label_columns(sample.records, sample.final, classes),
     }
 
 
@@ -224,6 +236,7 @@ def build_shard(
     plan, config = context.plan, context.plan.config
     fingerprint = fingerprint or shard_fingerprint(context.digest, rows, manifest_rejects)
     options = load_options(context, labelers)
+    classes = target_classes(config)
     votes = VoteCounts.for_config(config.aggregate) if needs_label_model(config) else None
     written: list[dict[str, Any]] = []
     rejects = list(manifest_rejects)
@@ -244,12 +257,12 @@ def build_shard(
                     sample.final = finalize(sample.records)
                 if votes is not None:
                     votes.add(sample.records)
-                name, sizes = parts.write(sample.key, sample_members(sample))
-                written.append(manifest_row(sample, name, sizes))
+                name, sizes = parts.write(sample.key, sample_members(sample, classes))
+                written.append(manifest_row(sample, name, sizes, classes))
             if report:
                 report(len(kept), len(failed))
     rejects.sort(key=lambda r: r.row)
-    write_parquet(plan.part_url("manifest", index), written, MANIFEST_SCHEMA)
+    write_parquet(plan.part_url("manifest", index), written, manifest_schema(classes))
     write_parquet(plan.part_url("rejects", index), [r.to_json() for r in rejects], REJECTS_SCHEMA)
     by_reason, examples = tally(rejects)
     marker = {

@@ -49,4 +49,5 @@ def test_parquet_without_a_required_column_names_it(tmp_path):
     pq.write_table(pa.table({"id": ["a"]}), tmp_path / "m.parquet")
     (unit,) = list_inputs(str(tmp_path / "m.parquet"))
     with pytest.raises(ManifestError, match="'image'"):
-        split_unit(unit)
+        for part in split_unit(unit):
+            list(read_unit(part))
