@@ -205,7 +205,7 @@ def build(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     verbose: Annotated[bool, typer.Option(help="Show Beam's and the labelers' logs.")] = False,
 ) -> None:
-    """Build shards, manifest.parquet, rejects.parquet, index.json and run.json in OUTPUT.
+    """Build shards, manifest/ and rejects/ parts, index.json and run.json in OUTPUT.
 
     Other options must be Beam's: --direct_num_workers 2 (processes: add
     --direct_running_mode multi_processing), --runner DataflowRunner, --project P, ...

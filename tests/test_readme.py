@@ -8,11 +8,7 @@ import json
 import re
 from pathlib import Path
 
-<<<<<<< HEAD
-=======
 import numpy as np
-import pyarrow.parquet as pq
->>>>>>> main
 import pytest
 from PIL import Image
 
@@ -29,6 +25,8 @@ class Trap:
 
     def __reduce__(self) -> tuple:
         return (open, (self.path, "w"))
+
+
 SIZES = [(64, 48), (48, 64), (96, 32), (40, 40), (120, 56)]
 
 
@@ -43,10 +41,6 @@ def snippet(name: str, build: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-<<<<<<< HEAD
-def manifest(sample_build):
-    return {row["key"]: row for row in read_manifest(str(sample_build))}
-=======
 def jpeg_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 JPEGs of five sizes with reports, built with the defaults plus an image model and a
     report ontology: the build a new user makes first."""
@@ -75,7 +69,6 @@ def jpeg_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     run(BuildConfig(input=str(manifest), output=str(out), labelers=labelers), show_progress=False)
     return out
->>>>>>> main
 
 
 @pytest.fixture(scope="module", params=["jpeg", "png"])
@@ -84,7 +77,7 @@ def build(request: pytest.FixtureRequest) -> Path:
 
 
 def manifest_of(build: Path) -> dict[str, dict]:
-    return {row["key"]: row for row in pq.read_table(build / "manifest.parquet").to_pylist()}
+    return {row["key"]: row for row in read_manifest(str(build))}
 
 
 def test_webdataset_snippet(build: Path) -> None:
@@ -119,15 +112,6 @@ def test_datasets_snippet(build: Path) -> None:
             sample["json"]["id"] == row["id"]
             and sample["json"]["image"]["sha256"] == row["image_sha256"]
         )
-<<<<<<< HEAD
-        assert sample["png"].size == (row["width"], row["height"])
-
-
-def test_manifest_snippet(sample_build, manifest):
-    scope = snippet("manifest", sample_build)
-    assert scope["manifest"].to_pylist() == list(manifest.values())
-    assert scope["rejects"].to_pylist() == read_rejects(str(sample_build))
-=======
         assert sample[ext].size == (row["width"], row["height"])
 
 
@@ -167,4 +151,9 @@ def test_snippets_never_unpickle(jpeg_build: Path, tmp_path: Path) -> None:
                 tar.addfile(info, io.BytesIO(payload))
     keys = [k for k, *_ in snippet("webdataset", tampered)["dataset"]]
     assert len(keys) == 40 and not flag.exists()
->>>>>>> main
+
+
+def test_manifest_snippet(sample_build: Path) -> None:
+    scope = snippet("manifest", sample_build)
+    assert scope["manifest"].to_pylist() == list(manifest_of(sample_build).values())
+    assert scope["rejects"].to_pylist() == read_rejects(str(sample_build))

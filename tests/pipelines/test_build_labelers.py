@@ -80,14 +80,9 @@ def test_reports_harmonized_labels_and_majority_final(majority_build):
     assert final["source"] == "aggregate/majority" and final["labels"]["Pneumothorax"] == 1
     normal = docs["study-000"]
     assert normal["final"]["labels"].get("Cardiomegaly") == 0  # "heart size is normal"
-<<<<<<< HEAD
     rows = {r["id"]: r for r in read_manifest(str(majority_build))}
-    assert json.loads(rows["study-004"]["labels"])["manifest"] == {"Pneumothorax": 1}
-=======
-    rows = {r["id"]: r for r in pq.read_table(majority_build / "manifest.parquet").to_pylist()}
     labels = {source: dict(values) for source, values in rows["study-004"]["labels"]}
     assert labels["manifest"] == {"Pneumothorax": 1}  # a typed map, no JSON to parse
->>>>>>> main
     assert json.loads(rows["study-004"]["final"])["labels"]["Pneumothorax"] == 1
     assert rows["study-004"]["target"]["Pneumothorax"] == final["scores"]["Pneumothorax"]
     run_json = json.loads((majority_build / "run.json").read_text())
