@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from labelmill.manifests.built import read_manifest
+
 
 @pytest.mark.parametrize(
     ("yaml_line", "message"),
