@@ -14,7 +14,11 @@ labels:
     abbreviations: [eff]                      # short forms, matched as words
     exclusions: [pericardial effusion]        # look like it but are not
     normal: [costophrenic angles are clear]   # statements that the label is absent
+    not: [loculated pericardial fluid]        # harmonization: names that are not this label
 ```
+
+Harmonization also reads the top-level `families` and `harmonize` keys; see
+`labelmill/schemas/ontology_harmonize.py`.
 """
 
 from __future__ import annotations
@@ -29,11 +33,19 @@ from typing import Any
 
 import yaml
 
+from labelmill.schemas.ontology_harmonize import (
+    NOT_FIELD,
+    Family,
+    parse_families,
+    parse_harmonize_options,
+)
+
 _PHRASE_FIELDS = ("synonyms", "abbreviations", "exclusions", "normal")
 _PATTERN_FIELDS = ("patterns", "exclusion_patterns", "normal_patterns")
 _LIST_FIELDS = (*_PHRASE_FIELDS, *_PATTERN_FIELDS)
-_KNOWN_FIELDS = {"name", "description", "codes", *_LIST_FIELDS}
+_KNOWN_FIELDS = {"name", "description", "codes", NOT_FIELD, *_LIST_FIELDS}
 _KNOWN_OPTIONS = {"ignore_sections", "no_finding"}
+TABLES = frozenset({"crosswalk"})  # data files beside the ontologies that are not ontologies
 
 
 class OntologyError(ValueError):
@@ -54,6 +66,7 @@ class Concept:
     patterns: tuple[str, ...] = ()
     exclusion_patterns: tuple[str, ...] = ()
     normal_patterns: tuple[str, ...] = ()
+    negatives: tuple[str, ...] = ()  # YAML `not:`: names that look like the label but are not
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Ontology:
     version: int
     concepts: tuple[Concept, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    families: tuple[Family, ...] = ()
+    harmonize: dict[str, Any] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -84,7 +99,8 @@ class Ontology:
 def builtin_names() -> list[str]:
     """Names of the ontologies shipped with labelmill."""
     files = resources.files("labelmill.ontologies").iterdir()
-    return sorted(f.name[: -len(".yaml")] for f in files if f.name.endswith(".yaml"))
+    names = (f.name[: -len(".yaml")] for f in files if f.name.endswith(".yaml"))
+    return sorted(n for n in names if n not in TABLES)
 
 
 def load_ontology(name_or_path: str | Path) -> Ontology:
@@ -132,7 +148,7 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
             raise OntologyError(f"{where}: duplicate label name {label!r}")
         seen.add(label)
         lists: dict[str, tuple[str, ...]] = {}
-        for key in _LIST_FIELDS:
+        for key in (*_LIST_FIELDS, NOT_FIELD):
             value = entry.get(key) or []
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise OntologyError(f"{where} ({label}): {key!r} must be a list of strings")
@@ -148,12 +164,25 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
                 name=label,
                 description=str(entry.get("description") or ""),
                 codes={str(k): str(v) for k, v in codes.items()},
+                negatives=lists.pop(NOT_FIELD),
                 **lists,
             )
         )
     raw_options = data.get("options")
     options = _parse_options({} if raw_options is None else raw_options, seen, origin)
-    return Ontology(name=name, version=version, concepts=tuple(concepts), options=options)
+    try:
+        families = parse_families(data.get("families"), seen, origin)
+        harmonize = parse_harmonize_options(data.get("harmonize"), origin)
+    except ValueError as exc:
+        raise OntologyError(str(exc)) from exc
+    return Ontology(
+        name=name,
+        version=version,
+        concepts=tuple(concepts),
+        options=options,
+        families=families,
+        harmonize=harmonize,
+    )
 
 
 def _check_pattern(pattern: str, where: str) -> None:
