@@ -8,8 +8,8 @@ Three cheap checks catch what the score cannot:
   "signs") needs one of its qualifiers to appear instead;
 - anatomy: when both name a body site other than the lung itself, they must share one (hilum
   is not heart; "fluid around the lung" may still be pleural fluid);
-- kind: a device or procedure ("tube", "sternotomy", "surgery") only matches a phrase that
-  names one too.
+- kind: a device ("tube", "valve") only matches a phrase that names a device, a procedure
+  ("sternotomy", "surgery") one that names a procedure, a finding one that names a finding.
 The site lexicon also lets an ontology declare which sites it covers (`harmonize.anatomy`), so
 "rib fracture" is refused by a lung-and-heart ontology before any model runs.
 """
@@ -70,9 +70,11 @@ _SITE_PHRASES = {
 _DEVICE = re.compile(
     r"^(?:tubes?|catheters?|pacemakers?|pacers?|devices?|valves?|prosthes[ie]s|prosthetic|"
     r"stents?|drains?|materials?|wires?|clips?|electrodes?|implants?|ports?|reservoirs?|"
-    r"cannulas?|leads?|lines?|hardware|metal|cement|sutures?|surgery|surgical|postoperative|"
-    r"resection|radiotherapy|mastectomy|\w+(?:ectomy|otomy|ostomy|plasty))$|^endoprosthes|"
-    r"^osteosynthes"
+    r"cannulas?|leads?|lines?|hardware|metal|cement|sutures?)$|^endoprosthes|^osteosynthes"
+)
+_PROCEDURE = re.compile(
+    r"^(?:surgery|surgical|postoperative|postsurgical|resection|radiotherapy|radiation|"
+    r"operation|\w+(?:ectomy|otomy|ostomy|plasty))$"
 )
 _GENERIC_HEADS = frozenset(
     "change changes sign signs finding findings disease abnormality process appearance "
@@ -133,10 +135,16 @@ def sites(tokens: Sequence[str]) -> set[str]:
     return found
 
 
+def kind(tokens: Sequence[str]) -> str:
+    """"device" (or material), "procedure", or "finding": what the words name."""
+    if "foreign body" in " ".join(tokens) or any(_DEVICE.search(t) for t in tokens):
+        return "device"
+    return "procedure" if any(_PROCEDURE.search(t) for t in tokens) else "finding"
+
+
 def is_device(tokens: Sequence[str]) -> bool:
     """Whether the words name a device, material or procedure rather than a finding."""
-    text = " ".join(tokens)
-    return "foreign body" in text or any(_DEVICE.search(t) for t in tokens)
+    return kind(tokens) != "finding"
 
 
 def _content(tokens: Sequence[str]) -> list[str]:
@@ -165,7 +173,7 @@ class PhraseShape:
         self.head, self.qualifiers = head(tokens)
         self.roots = {root(t) for t in _content(tokens)}
         self.sites = sites(tokens) | extra_sites
-        self.device = is_device(tokens)
+        self.kind = kind(tokens)
 
     @property
     def keys(self) -> set[str]:
@@ -178,12 +186,12 @@ class PhraseShape:
 def disagreement(string: PhraseShape, phrase: PhraseShape) -> str:
     """Why `string` cannot mean `phrase` ("" when the checks pass). The string's own "lung"
     never conflicts (pleural fluid is around the lung); a phrase's concept-level site does."""
-    if string.device != phrase.device:
-        return "names a device or procedure" if string.device else "names a finding, not a device"
+    if string.kind != phrase.kind:
+        return f"names a {string.kind}, the phrase a {phrase.kind}"
     own = string.sites - {"lung"}
     if own and phrase.sites and not own & phrase.sites:
         return f"anatomy {'/'.join(sorted(own))} vs {'/'.join(sorted(phrase.sites))}"
-    if string.device:
+    if string.kind != "finding":
         return ""  # a device matches a device phrase whatever its head noun
     if not string.head:
         return "no head noun"
@@ -204,12 +212,14 @@ class PhraseIndex:
         for j, shape in enumerate(self.shapes):
             for r in shape.roots:
                 self._by_root.setdefault(r, set()).add(j)
-        self._devices = {j for j, shape in enumerate(self.shapes) if shape.device}
+        self._kinds: dict[str, set[int]] = {}
+        for j, shape in enumerate(self.shapes):
+            self._kinds.setdefault(shape.kind, set()).add(j)
 
     def agreeing(self, string: PhraseShape) -> list[int]:
         """Indices of the phrases that pass every check for `string`."""
-        if string.device:
-            pool = self._devices
+        if string.kind != "finding":
+            pool = self._kinds.get(string.kind, set())
         else:
             pool = set().union(*(self._by_root.get(k, set()) for k in string.keys))
         return sorted(j for j in pool if not disagreement(string, self.shapes[j]))

@@ -87,6 +87,7 @@ class Harmonizer:
         )
         self._encoder = encoder
         self._embedding: EmbeddingMatcher | None = None
+        self._early: dict[str, Decision | None] = {}  # steps 1-3 of the strings in flight
         self.cache_dir = cache_dir
 
     @property
@@ -137,7 +138,8 @@ class Harmonizer:
         """What the thresholds act on: step 1's analysis, and step 4's ranking of the concepts
         for the strings that steps 1-3 left open (embedded in one batch)."""
         analysed = [(raw, self.lexical.analyse(raw)) for raw in strings]
-        open_ = [(raw, a) for raw, a in analysed if self._before_embedding(raw, a) is None]
+        self._early = {raw: self._before_embedding(raw, a) for raw, a in analysed}
+        open_ = [(raw, a) for raw, a in analysed if self._early[raw] is None]
         ranked: dict[str, list[Candidate]] = {}
         if open_:
             lists = self._embedder().rank([a.clean for _, a in open_])
@@ -146,7 +148,7 @@ class Harmonizer:
 
     def decide(self, raw: str, analysis: Analysis, ranked: list[Candidate]) -> Decision:
         """Apply the rules, the thresholds (and the LLM, if any) to one string's evidence."""
-        early = self._before_embedding(raw, analysis)
+        early = self._early[raw] if raw in self._early else self._before_embedding(raw, analysis)
         if early is not None:
             return early
         return self._embedding_decision(raw, [c for c in ranked if c.label not in analysis.blocked])

@@ -79,7 +79,10 @@ def negation_cue(tokens: Sequence[str], raw: str) -> str:
             return token
     if tokens and tokens[0] in OPENING_NEGATIONS:
         return tokens[0]
+    present = set(tokens)
     for phrase in NEGATION_PHRASES:
+        if phrase[0] not in present:
+            continue
         n = len(phrase)
         if any(tuple(tokens[i : i + n]) == phrase for i in range(len(tokens) - n + 1)):
             return " ".join(phrase)

@@ -16,6 +16,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from labelmill.labelers.harmonize.guards import instruction_cue, negation_cue
 from labelmill.schemas.ontology import Concept, Ontology
@@ -42,11 +43,17 @@ _MAX_READINGS = 256
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens with accents folded; punctuation, '_' and '/' separate words."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
     spelled = text.lower().translate(_LIGATURES)
     folded = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
-    return _TOKEN.findall(folded)
+    return tuple(_TOKEN.findall(folded))
 
 
+@lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """Singular form by a few suffix rules; applied to both sides, so consistency matters most."""
     if len(token) <= 3 or token.endswith(("ss", "us", "is")):
@@ -138,10 +145,16 @@ class LexicalMatcher:
             self._full.setdefault(full, set()).add(name)
             if full == core:
                 self._plain.setdefault(core, set()).add(name)
+        owners: dict[tuple[str, ...], set[str]] = {}
         for concept in ontology.concepts:
             for abbrev in concept.abbreviations:
-                self._index.setdefault(self._key(abbrev), set()).add(concept.name)
-                self._plain.setdefault(self._key(abbrev), set()).add(concept.name)
+                owners.setdefault(self._key(abbrev), set()).add(concept.name)
+        for key, names in owners.items():
+            if len(names) == 1:  # a shared abbreviation means either concept, not both
+                self._index.setdefault(key, set()).update(names)
+                self._plain.setdefault(key, set()).update(names)
+        for concept in ontology.concepts:
+            for abbrev in concept.abbreviations:
                 words = tokenize(abbrev)
                 if len(words) == 1:
                     # An abbreviation two concepts share is left as it is (None).
@@ -152,6 +165,8 @@ class LexicalMatcher:
             for phrase in concept.negatives:
                 self._exclusions.append((_words(tokenize(phrase)), concept.name, False))
         self._vocab = {t for key in self._index for t in key}
+        self._labels = ontology.labels
+        self._first_words = {phrase[0] for phrase, _, _ in self._exclusions if phrase}
         # Symmetric-delete index: a one-edit neighbour shares a one-deletion form with the word.
         self._deletes: dict[str, set[str]] = {}
         for word in self._vocab:
@@ -226,11 +241,11 @@ class LexicalMatcher:
         key = tuple(sorted(set(core)))
         names = self._index.get(key, set()) - blocked
         names = (names & self._plain.get(key, set())) or names
-        return tuple(n for n in self.ontology.labels if n in names)
+        return tuple(n for n in self._labels if n in names)
 
     def _lookup_full(self, tokens: list[str], blocked: frozenset[str]) -> tuple[str, ...]:
         names = self._full.get(self._full_key(tokens), set()) - blocked
-        return tuple(n for n in self.ontology.labels if n in names)
+        return tuple(n for n in self._labels if n in names)
 
     def _family(self, words: tuple[str, ...]) -> tuple[str, ...]:
         """The labels of the family whose head and member words make up all of `words`."""
@@ -252,7 +267,9 @@ class LexicalMatcher:
         expanded = self._expand(tokens)
         core = self._core(expanded)
         words = _words(expanded)
-        hits = [(name, hard) for phrase, name, hard in self._exclusions if _contains(words, phrase)]
+        hits = []
+        if self._first_words.intersection(words):
+            hits = [(n, hard) for phrase, n, hard in self._exclusions if _contains(words, phrase)]
         blocked = frozenset(name for name, _ in hits)
         excluded = frozenset(name for name, hard in hits if hard)
         clean = " ".join(expanded) if core else ""
