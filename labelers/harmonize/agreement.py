@@ -136,7 +136,7 @@ def sites(tokens: Sequence[str]) -> set[str]:
 
 
 def kind(tokens: Sequence[str]) -> str:
-    """"device" (or material), "procedure", or "finding": what the words name."""
+    """What the words name: "device" (or material), "procedure", or "finding"."""
     if "foreign body" in " ".join(tokens) or any(_DEVICE.search(t) for t in tokens):
         return "device"
     return "procedure" if any(_PROCEDURE.search(t) for t in tokens) else "finding"
