@@ -8,7 +8,7 @@ Three cheap checks catch what the score cannot:
   "signs") needs one of its qualifiers to appear instead;
 - anatomy: when both name a body site other than the lung itself, they must share one (hilum
   is not heart; "fluid around the lung" may still be pleural fluid);
-- kind: a device ("tube", "valve") only matches a phrase that names a device, a procedure
+- kind: a device ("tube", "prosthesis") only matches a phrase that names a device, a procedure
   ("sternotomy", "surgery") one that names a procedure, a finding one that names a finding.
 The site lexicon also lets an ontology declare which sites it covers (`harmonize.anatomy`), so
 "rib fracture" is refused by a lung-and-heart ontology before any model runs.
@@ -68,13 +68,14 @@ _SITE_PHRASES = {
 }
 
 _DEVICE = re.compile(
-    r"^(?:tubes?|catheters?|pacemakers?|pacers?|devices?|valves?|prosthes[ie]s|prosthetic|"
+    r"^(?:tubes?|catheters?|pacemakers?|pacers?|devices?|prosthes[ie]s|prosthetic|artificial|"
     r"stents?|drains?|materials?|wires?|clips?|electrodes?|implants?|ports?|reservoirs?|"
-    r"cannulas?|leads?|lines?|hardware|metal|cement|sutures?)$|^endoprosthes|^osteosynthes"
+    r"cannulas?|leads?|lines?|hardware|metal|cement|sutures?|\w+ostomy)$|^endoprosthes|"
+    r"^osteosynthes"
 )
 _PROCEDURE = re.compile(
     r"^(?:surgery|surgical|postoperative|postsurgical|resection|radiotherapy|radiation|"
-    r"operation|\w+(?:ectomy|otomy|ostomy|plasty))$"
+    r"operation|\w+(?:ectomy|otomy|plasty))$"
 )
 _GENERIC_HEADS = frozenset(
     "change changes sign signs finding findings disease abnormality process appearance "
