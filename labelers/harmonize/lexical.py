@@ -36,6 +36,7 @@ MODIFIERS = frozenset(
 STOPWORDS = frozenset("a an the of in on at to and with".split())
 _TOKEN = re.compile(r"[a-z0-9]+")
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})  # NFKD does not split these
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _SHORTENED = re.compile(r"\b([a-z]{3,})\.")
 _FUZZY_MIN_LEN = 5
 _MAX_READINGS = 256
@@ -281,10 +282,15 @@ class LexicalMatcher:
 
         if instruction:
             return result(negation=negation, instruction=instruction)
-        # An exact name or synonym wins even when it holds a cue ("No Finding").
-        exact = self._lookup_full(tokens, blocked) or self._lookup(self._core(tokens), blocked)
-        if exact:
-            return result(exact)
+        # An exact name or synonym wins even when its own words hold the cue ("No Finding"); a
+        # cue outside the words ("effusion (-)") never lets it through.
+        if not negation or set(negation.split()) <= set(tokens):
+            exact = self._lookup_full(tokens, blocked) or self._lookup(self._core(tokens), blocked)
+            joined = _HYPHEN.sub("", raw.lower())  # "hydro-pneumothorax" is one word too
+            if not exact and joined != raw.lower():
+                exact = self._lookup_full(tokenize(joined), blocked)
+            if exact:
+                return result(exact)
         if negation or not core:
             return result(negation=negation)
         exact = self._lookup_full(expanded, blocked) or self._lookup(core, blocked)
