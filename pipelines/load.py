@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import fsspec
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from labelmill.fetch import DEFAULT_FETCH, FetchOptions, read_url
 from labelmill.schemas.records import InputRow, Reason, RejectError, Sample, Stage
 
 _PIL_FORMAT = {"jpg": "JPEG", "png": "PNG"}
@@ -34,15 +34,17 @@ class LoadOptions:
     max_pixels: int = 100_000_000
     jpeg_quality: int = 95
     keep_pixels: bool = False
+    fetch: FetchOptions = DEFAULT_FETCH
 
 
-def read_bytes(url: str, stage: str, missing: str) -> bytes:
-    """Read a whole file from any fsspec URL, mapping I/O errors onto reject reasons."""
-    try:
-        if "://" not in url:  # local: plain open() costs a fraction of fsspec's URL parsing
-            with open(url, "rb") as fh:
-                return fh.read()
-        with fsspec.open(url, "rb") as fh:
+def read_bytes(url: str, stage: str, missing: str, fetch: FetchOptions = DEFAULT_FETCH) -> bytes:
+    """Read a whole file from a path or any fsspec URL, mapping I/O errors onto reject reasons.
+
+    URLs are read with retries (fetch.py)."""
+    if "://" in url:
+        return read_url(url, stage, missing, fetch)
+    try:  # local: plain open() costs a fraction of fsspec's URL parsing
+        with open(url, "rb") as fh:
             return fh.read()
     except FileNotFoundError as exc:
         raise RejectError(stage, missing, f"{url}: no such file") from exc
@@ -54,7 +56,7 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     """Load and check one row; raises RejectError naming the reason when it cannot be written."""
     if not row.image:
         raise RejectError(Stage.IMAGE, Reason.MISSING_IMAGE_PATH, "the image column is empty")
-    data = read_bytes(row.resolve(row.image), Stage.IMAGE, Reason.FILE_NOT_FOUND)
+    data = read_bytes(row.resolve(row.image), Stage.IMAGE, Reason.FILE_NOT_FOUND, options.fetch)
     if not data:
         raise RejectError(Stage.IMAGE, Reason.EMPTY_FILE, f"{row.image}: zero bytes")
     if data[128:132] == b"DICM" or row.image.lower().endswith((".dcm", ".dicom")):
@@ -78,7 +80,7 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
         source=row.image,
         transforms=info.get("transforms", []) + transforms,
     )
-    report, report_info = load_report(row)
+    report, report_info = load_report(row, options.fetch)
     pixels = np.asarray(image.convert("RGB")) if options.keep_pixels else None
     info.setdefault("original_mode", "")
     return Sample(
@@ -270,13 +272,16 @@ def _encode(image: Image.Image, options: LoadOptions) -> bytes:
     return out.getvalue()
 
 
-def load_report(row: InputRow) -> tuple[str | None, dict[str, Any]]:
+def load_report(
+    row: InputRow, fetch: FetchOptions = DEFAULT_FETCH
+) -> tuple[str | None, dict[str, Any]]:
     """The report text (None when the row has none) and where it came from."""
     if row.report is not None:
         return row.report, {"present": True, "source": "inline", "chars": len(row.report)}
     if not row.report_path:
         return None, {"present": False}
-    data = read_bytes(row.resolve(row.report_path), Stage.REPORT, Reason.REPORT_NOT_FOUND)
+    url = row.resolve(row.report_path)
+    data = read_bytes(url, Stage.REPORT, Reason.REPORT_NOT_FOUND, fetch)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
