@@ -1,9 +1,10 @@
 """Load stage: read one row's image and report, check them, and make the bytes to write.
 
 Every failure raises `RejectError` with a named reason, so the shard stage records it and goes
-on. Images are decoded in full (a file that only has a valid header is caught here, not by the
-trainer), EXIF orientation is applied, DICOM is windowed to 8-bit PNG, and the written format is
-the build's single image extension so that every sample carries the same members.
+on. Images are decoded (a file that only has a valid header is caught here, not by the trainer;
+JPEGs whose bytes are kept as they are only at 1/8 scale, which catches the same files), EXIF
+orientation is applied, DICOM is windowed to 8-bit PNG, and the written format is the build's
+single image extension so that every sample carries the same members.
 """
 
 from __future__ import annotations
@@ -66,10 +67,14 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     image, transforms = _resize(image, options.max_image_side)
     keep_original = keep_original and not transforms
     encoded = data if keep_original else _encode(image, options)
+    # Kept bytes have the original size (a kept JPEG was only checked, at a reduced scale).
+    width, height = image.size
+    if keep_original:
+        width, height = info["original_width"], info["original_height"]
     info.update(
         format=options.image_ext,
-        width=image.width,
-        height=image.height,
+        width=width,
+        height=height,
         bytes=len(encoded),
         sha256=hashlib.sha256(encoded).hexdigest(),
         source=row.image,
@@ -115,6 +120,10 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
         "original_height": height,
         "original_mode": image.mode,
     }
+    if _kept_without_pixels(image, options):
+        _check_jpeg_decodes(image, url)
+        info["transforms"] = []
+        return image, info, True
     if options.max_image_side and image.format == "JPEG":
         image.draft("RGB", (options.max_image_side, options.max_image_side))
     try:
@@ -132,6 +141,32 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
     info["transforms"] = transforms
     same_format = info["original_format"] == _PIL_FORMAT[options.image_ext].lower()
     return image, info, same_format and not transforms
+
+
+def _kept_without_pixels(image: Image.Image, options: LoadOptions) -> bool:
+    """Whether a JPEG's bytes are written as they are and no labeler needs its pixels: exactly
+    the cases in which the full decode would change nothing (JPEG kept as JPEG, no resize,
+    no EXIF rotation, L or RGB) and only serve as a validity check."""
+    return (
+        image.format == "JPEG"
+        and options.image_ext == "jpg"
+        and not options.keep_pixels
+        and image.mode in ("L", "RGB")
+        and not (options.max_image_side and max(image.size) > options.max_image_side)
+        and image.getexif().get(0x0112, 1) == 1
+    )
+
+
+def _check_jpeg_decodes(image: Image.Image, url: str) -> None:
+    """The validity check of a full decode at a fraction of its cost: libjpeg decodes the
+    gray plane at 1/8 scale, which still reads every marker and all entropy-coded data (so a
+    truncated or corrupt file fails the same way) but skips most of the inverse DCT and the
+    color conversion. The image is left at that scale: only its bytes are written."""
+    image.draft("L", (1, 1))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _decode_error(url, exc) from exc
 
 
 def _decode_error(url: str, exc: Exception) -> RejectError:
