@@ -11,14 +11,22 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[test]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-.PHONY: install demo test lint bench
+.PHONY: install demo demo-photos test lint bench
 install: $(STAMP)
 
+# The chest X-ray set: reports mined, source labels harmonized, a label model, the audit on gold.
 demo: $(STAMP)
 	$(VENV)/bin/labelmill build --config sample_data/build.yaml
-	$(VENV)/bin/labelmill audit demo-out --output demo-out/audit
-	@echo "shards: demo-out/shards  manifest: demo-out/manifest.parquet  index: demo-out/index.json"
-	@echo "audit:  demo-out/audit/index.html"
+	$(VENV)/bin/labelmill audit demo-out --output demo-out/audit --gold sample_data/gold.csv \
+		--slice-by site --slice-by view --slice-by sex
+	@echo "shards: demo-out/shards  index: demo-out/index.json  run: demo-out/run.json"
+	@echo "audit:  demo-out/audit/index.html  suspects: demo-out/audit/suspects.csv"
+
+# Photos relabeled by an ImageNet classifier, with its dense label maps in the audit.
+demo-photos: $(STAMP)
+	$(VENV)/bin/labelmill build --config sample_data/photos.yaml
+	$(VENV)/bin/labelmill audit demo-photos-out --output demo-photos-out/audit
+	@echo "audit:  demo-photos-out/audit/index.html"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
