@@ -63,14 +63,19 @@ def harmonize_gold(gold: Gold, run: dict[str, Any]) -> tuple[Gold, dict[str, Any
         if name in labels:
             d: dict[str, Any] = {"label": name, "method": "exact", "score": 1.0, "reason": ""}
         else:
-            d = decided.get(name) or {"label": None, "method": "as is", "score": None}
+            d = decided.get(name) or {
+                "label": None if labels else name,
+                "method": "unmapped" if labels else "as is",
+                "score": None,
+            }
         label, reason = d.get("label"), str(d.get("reason") or note)
         if label is not None and label in taken:
             label, reason = None, f"{d['label']} already comes from column {taken[d['label']]!r}"
             target[name] = None  # dropped: one gold column per label
         else:
             target[name] = label if label is not None else name
-            taken.setdefault(label, name)
+            if label is not None:
+                taken.setdefault(label, name)
         rows.append(
             {
                 "column": name,

@@ -120,6 +120,13 @@ def flag(min_support: int) -> str:
     )
 
 
+def bound(share: float) -> str:
+    """An interval bound in percent: whole numbers (the interval is the message, not the
+    decimals), one decimal below 10%."""
+    value = 100 * share
+    return f"{value:.0f}" if value >= 9.5 or value == 0 else f"{value:.1f}"
+
+
 def rate_html(r: dict[str, Any] | None, reason: str = "") -> Html:
     """A rate as "75.0% [30.1–95.4] n=4": value, Wilson interval and n; n/a with the reason
     when n is 0; grey and flagged when `low_support`."""
@@ -128,12 +135,12 @@ def rate_html(r: dict[str, Any] | None, reason: str = "") -> Html:
         return Html(f"<span class='na'>n/a{why}</span>")
     lo, hi = r["ci95"]
     text = (
-        f'<span class="rate"><span class="n">{100 * r["rate"]:.1f}%</span></span> '
-        f'<span class="more">[{100 * lo:.1f}–{100 * hi:.1f}] n={r["n"]:,}</span>'
+        f'<span class="n">{100 * r["rate"]:.1f}%</span> '
+        f'<span class="more">[{bound(lo)}–{bound(hi)}] n={r["n"]:,}</span>'
     )
     if r.get("low_support"):
-        return Html(f"<span class='low'>{text}</span> <span class='flag'>⚑</span>")
-    return Html(text)
+        text = f"<span class='low'>{text}</span> <span class='flag'>⚑</span>"
+    return Html(f"<span class='rate'>{text}</span>")
 
 
 def value_ci(value: float | None, ci: list[float] | None, reason: str = "") -> Html:

@@ -105,7 +105,7 @@ class Labelers:
                     "definite": sum(table),
                     "kappa": cohen_kappa(*table),
                     "kappa_ci95": kappa_interval(*table, seed=seed),
-                    "kappa_na": kappa_undefined(*table) or None,
+                    "kappa_na": kappa_undefined(*table, a=a, b=b) or None,
                 }
             )
         agree = sum(c["agree"] for c in self.pairs.values())

@@ -166,15 +166,6 @@ def calibration(bins: list[dict[str, Any]]) -> str:
     low = [b["observed"]["rate"] - b["observed"]["ci95"][0] for b in used]
     high = [b["observed"]["ci95"][1] - b["observed"]["rate"] for b in used]
     ax.errorbar(x, y, yerr=[low, high], marker="o", color="#c62828", capsize=3, label="final")
-    for b in used:
-        ax.annotate(
-            f"n={b['cells']}",
-            (b["mean_predicted"], b["observed"]["rate"]),
-            fontsize=7,
-            xytext=(4, -10),
-            textcoords="offset points",
-            color="#5a6478",
-        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("mean predicted probability")

@@ -98,13 +98,8 @@ def short_value(value: Any) -> str:
     if isinstance(value, list):
         return f"{len(value)} items"
     if isinstance(value, dict):
-        return ", ".join(sorted(value))[:80]
+        return ", ".join(f"{k}={short_value(v)}" for k, v in sorted(value.items()))[:80]
     return str(value)[:80]
-
-
-def compact(value: dict[str, Any]) -> str:
-    rest = {k: v for k, v in value.items() if k != "source"}
-    return json.dumps(rest, sort_keys=True)
 
 
 def distribution(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
@@ -285,7 +280,14 @@ def harmonization(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     if not h["decisions_recorded"]:
         out.append(absent("The build kept no harmonizer decisions: method and score are unknown."))
     if h["harmonizer"]:
-        out.append(f"<p>Harmonizer: <code>{escape(compact(h['harmonizer']))}</code></p>")
+        out.append(
+            "<p>Harmonizer: "
+            + "; ".join(
+                f"{escape(k)} <code>{escape(short_value(v))}</code>"
+                for k, v in sorted(h["harmonizer"].items())
+            )
+            + "</p>"
+        )
     rows = [
         [r["raw"], r["label"] or "unmapped", r["method"], r["score"], r["samples"], r["reason"]]
         for r in h["table"]

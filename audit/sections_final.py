@@ -142,7 +142,7 @@ def gold_mapping(mapping: dict[str, Any] | None) -> str:
     intro = (
         f"<h3>Gold columns</h3><p>Mapped onto <code>{escape(ontology)}</code> with the build's "
         f"harmonizer (LLM: {escape(str(mapping['llm']))}).</p>"
-        if ontology
+        if ontology and not mapping["note"]
         else f"<h3>Gold columns</h3><p>{escape(mapping['note'])}.</p>"
     )
     rows = [

@@ -61,14 +61,19 @@ def flag_low_support(value: Any, min_support: int) -> None:
             flag_low_support(item, min_support)
 
 
-def kappa_undefined(n11: int, n10: int, n01: int, n00: int) -> str:
-    """Why Cohen's kappa of a 2x2 table is undefined, or "" when it is defined."""
+def kappa_undefined(
+    n11: int, n10: int, n01: int, n00: int, a: str = "labeler A", b: str = "labeler B"
+) -> str:
+    """Why Cohen's kappa of a 2x2 table (rows: a's vote, columns: b's) is undefined, or ""."""
     n = n11 + n10 + n01 + n00
     if not n:
-        return "no cell both labelers vote 1 or 0 on"
-    if n11 + n10 in (0, n) or n11 + n01 in (0, n):
-        return "one labeler votes the same value on every shared cell (chance agreement is all)"
-    return ""
+        return f"{a} and {b} share no cell that both vote 1 or 0 on"
+    constant = [
+        f"{name} votes only {1 if ones else 0} on the {n} shared cells"
+        for name, ones in ((a, n11 + n10), (b, n11 + n01))
+        if ones in (0, n)
+    ]
+    return "; ".join(constant)
 
 
 def cohen_kappa(n11: int, n10: int, n01: int, n00: int) -> float | None:

@@ -22,8 +22,8 @@ def safe(text: Any) -> str:
 
 def echo_gold_mapping(mapping: dict[str, Any]) -> None:
     """The gold columns' mapping, one line each, and what matched nothing."""
-    target = mapping["ontology"] or "the build's label names"
-    typer.echo(f"gold columns mapped onto {safe(target)}:")
+    where = f"onto {mapping['ontology']}" if not mapping["note"] else f"({mapping['note']})"
+    typer.echo(f"gold columns mapped {safe(where)}:")
     for row in mapping["columns"]:
         label = row["label"] or "unmatched"
         how = row["method"] + (f" {row['score']:.2f}" if isinstance(row["score"], float) else "")

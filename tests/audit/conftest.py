@@ -1,8 +1,9 @@
 """A small hand-made build folder whose audit numbers are worked out by hand in test_metrics.py.
 
-Four samples, three labelers (manifest harmonized, a report miner, a rules labeler), final
-labels from an aggregator that differs from majority vote twice, label maps on two samples,
-one reject, and a gold file. Only what the audit reads is written (no manifest.parquet).
+Four samples at two sites, three labelers (manifest harmonized, a report miner, a rules
+labeler), final labels from an aggregator that differs from majority vote twice, label maps on
+two samples, one reject, and a gold file. Only what the audit reads is written (no
+manifest.parquet).
 """
 
 from __future__ import annotations
@@ -27,24 +28,28 @@ UNMAPPED = "<script>x</script> & co"  # markup in data must reach the page escap
 # key -> (manifest raw strings and their mapping, report votes, rules votes, final labels, scores)
 SAMPLES: dict[str, dict[str, Any]] = {
     "s1": {
+        "site": "A",
         "manifest": [("a-raw", "A")],
         "reports": {"A": 1, "B": 0},
         "rules": {"A": 1, "B": 1},
         "final": {"A": 0.9, "B": 0.2},
     },
     "s2": {
+        "site": "A",
         "manifest": [("a-raw", "A")],
         "reports": {"A": 0, "B": 1},
         "rules": {"A": 0, "B": 1},
         "final": {"A": 0.6, "B": 0.7},
     },
     "s3": {
+        "site": "B",
         "manifest": [(UNMAPPED, None)],
         "reports": {"A": -1},
         "rules": {"A": 0},
         "final": {"A": 0.3},
     },
     "s4": {
+        "site": "B",
         "manifest": [("b raw", "B")],
         "reports": {"B": 1, "A": 0},
         "rules": {"A": 0, "B": 0},
@@ -121,7 +126,7 @@ def _doc(key: str, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         "id": key,
         "key": key,
         "row": int(key[1:]),
-        "meta": "{}",
+        "meta": json.dumps({"site": spec["site"]}),
         "image": {"width": 16, "height": 16, "format": "png", "transforms": "[]", "dicom": "{}"},
         "report": {"present": True, "source": "inline", "chars": 0},
         "records": json.dumps(records, sort_keys=True),
