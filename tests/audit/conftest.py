@@ -305,3 +305,9 @@ def synthetic_build(root: Path, n: int, per_shard: int = 1000, seed: int = 0) ->
 def synthetic() -> Any:
     """The synthetic build writer: `synthetic(root, n, per_shard=1000)`."""
     return synthetic_build
+
+
+@pytest.fixture(scope="session", name="make_build")
+def make_build_fixture() -> Any:
+    """The hand-made build writer, for tests that need other samples in the same layout."""
+    return make_build
