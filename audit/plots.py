@@ -188,9 +188,8 @@ def gold_f1(per_source: dict[str, dict[str, Any]]) -> str:
     for y, (source, _, m) in enumerate(rows):
         ci = m["ci95"]["f1"] or [m["f1"], m["f1"]]
         color = f"C{sources.index(source)}"
-        ax.errorbar(
-            m["f1"], y, xerr=[[m["f1"] - ci[0]], [ci[1] - m["f1"]]], fmt="o", color=color, capsize=3
-        )
+        ax.hlines(y, ci[0], ci[1], color=color)  # the interval need not contain the point
+        ax.plot(m["f1"], y, "o", color=color)
     ax.set_yticks(
         range(len(rows)), [f"{short(label, 24)} · {short(s, 24)}" for s, label, _ in rows]
     )

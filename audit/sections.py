@@ -98,7 +98,9 @@ def short_value(value: Any) -> str:
     if isinstance(value, list):
         return f"{len(value)} items"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={short_value(v)}" for k, v in sorted(value.items()))[:80]
+        scalar = all(isinstance(v, int | float | bool) for v in value.values())
+        parts = (f"{k}={v}" if scalar else str(k) for k, v in sorted(value.items()))
+        return ", ".join(parts)[:80]
     return str(value)[:80]
 
 

@@ -83,7 +83,8 @@ def gold(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     g = m["gold"]
     lead = (
         "Precision, recall and F1 per label of each labeler and of the final labels, with "
-        "bootstrap 95% intervals. A vote of 1 is a positive prediction; anything else negative."
+        "95% intervals (Wilson for precision and recall, Bayesian bootstrap for F1). A vote of 1 "
+        "is a positive prediction; anything else negative."
     )
     if g is None:
         return lead, absent("No gold file given: run with --gold GOLD.csv or GOLD.jsonl.")
@@ -98,7 +99,7 @@ def gold(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
             if g["unmatched_examples"]
             else ""
         )
-        + f"; {g['bootstrap']['draws']} bootstrap draws, seed {g['bootstrap']['seed']}.</p>",
+        + f"; F1 from {g['bootstrap']['draws']} draws, seed {g['bootstrap']['seed']}.</p>",
         gold_mapping(g["mapping"]),
         figure(figs, "gold_f1", "F1 with intervals"),
     ]
