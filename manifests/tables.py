@@ -10,12 +10,15 @@ row or stops. Rows are numbered from 1, header not counted; empty CSV cells read
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import fsspec
+
+from labelmill.manifests.columns import ColumnMap, detect_separator, known_columns
 
 FORMATS = {
     "csv": "csv",
@@ -49,24 +52,34 @@ def table_format(path: str) -> str:
 
 
 def iter_table(
-    path: str, required: Sequence[str] = (), encoding: str = "utf-8", errors: str = "strict"
+    path: str,
+    required: Sequence[str] = (),
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
 ) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """(row number, record or BadRow) for every row of the table at `path`, in file order.
 
-    `errors="replace"` decodes bad bytes as U+FFFD instead of raising (for free text)."""
+    `errors="replace"` decodes bad bytes as U+FFFD instead of raising (for free text).
+    `columns` maps known column names to their headers (matched case-insensitively, see
+    columns.py; required ones always match so); `sep` is a CSV's separator (None: detected)."""
+    names = ColumnMap(known_columns(required, None) | dict(columns or {}))
     kind = table_format(path)
     fs, fs_path = fsspec.core.url_to_fs(path)
     if not fs.isfile(fs_path):
         raise TableError(f"{path}: no such file")
     if kind == "parquet":
-        yield from _parquet(fs, fs_path, path, required)
+        yield from _parquet(fs, fs_path, path, required, names)
         return
     with fs.open(fs_path, "rb") as raw:
         lines = _decoded_lines(raw, path, encoding, errors)
         if kind == "jsonl":
-            yield from _jsonl(lines, path, required)
-        else:
-            yield from _csv(lines, path, required, "\t" if kind == "tsv" else ",")
+            yield from _jsonl(lines, path, required, names)
+            return
+        first = next(lines, "")
+        delimiter = sep or ("\t" if kind == "tsv" else detect_separator(first))
+        yield from _csv(itertools.chain([first], lines), path, required, delimiter, names)
 
 
 def _decoded_lines(raw: IO[bytes], path: str, encoding: str, errors: str) -> Iterator[str]:
@@ -91,13 +104,13 @@ def check_columns(columns: Sequence[str], required: Sequence[str], path: str) ->
 
 
 def _csv(
-    text: Iterator[str], path: str, required: Sequence[str], delimiter: str
+    text: Iterator[str], path: str, required: Sequence[str], delimiter: str, names: ColumnMap
 ) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     reader = csv.reader(text, delimiter=delimiter)
     header = next(reader, None)
-    if header is None:
+    if not header:
         raise TableError(f"{path}: empty table (no header row)")
-    header = [h.strip() for h in header]
+    header = names.rename([h.strip() for h in header])
     check_columns(header, required, path)
     for number, values in enumerate(reader, start=1):
         if not values:
@@ -109,7 +122,7 @@ def _csv(
 
 
 def _jsonl(
-    text: Iterator[str], path: str, required: Sequence[str]
+    text: Iterator[str], path: str, required: Sequence[str], names: ColumnMap
 ) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     checked = False
     for number, line in enumerate((ln for ln in text if ln.strip()), start=1):
@@ -121,6 +134,7 @@ def _jsonl(
         if not isinstance(record, dict):
             yield number, BadRow("not a JSON object")
             continue
+        record = names.record(record)
         if not checked:
             check_columns(list(record), required, path)
             checked = True
@@ -128,7 +142,7 @@ def _jsonl(
 
 
 def _parquet(
-    fs: Any, fs_path: str, path: str, required: Sequence[str]
+    fs: Any, fs_path: str, path: str, required: Sequence[str], names: ColumnMap
 ) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -138,9 +152,10 @@ def _parquet(
             parquet = pq.ParquetFile(fh)
         except (pa.ArrowInvalid, OSError) as exc:
             raise TableError(f"{path}: not a readable Parquet file: {exc}") from exc
-        check_columns(parquet.schema_arrow.names, required, path)
+        header = names.rename(parquet.schema_arrow.names)
+        check_columns(header, required, path)
         number = 0
         for batch in parquet.iter_batches(batch_size=8192):
-            for record in batch.to_pylist():
+            for record in batch.rename_columns(header).to_pylist():
                 number += 1
                 yield number, record

@@ -7,8 +7,16 @@ line here. Heavy imports (Beam, torch, spaCy) happen inside the commands, keepin
 from __future__ import annotations
 
 import importlib
+import sys
+import time
+from importlib import metadata
+from typing import Annotated
 
 import typer
+
+from labelmill.extras import MissingExtraError, as_missing_extra
+
+STARTED = time.time()  # the summary's wall time counts from here, imports and planning included
 
 COMMANDS = [
     "labelmill.pipelines.build_command",
@@ -25,12 +33,25 @@ app = typer.Typer(
     help="Build weakly labeled WebDataset shards from images and reports, and audit their labels.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"labelmill {metadata.version('labelmill')}")
+        raise typer.Exit()
+
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Build weakly labeled WebDataset shards from images and reports, and audit their labels."""
 
 
@@ -39,5 +60,13 @@ for _module in COMMANDS:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. An optional package that a command needs and that is not
+    installed ends the command with one line naming the extra to install."""
+    try:
+        app()
+    except ImportError as exc:
+        error = as_missing_extra(exc, f"labelmill {' '.join(sys.argv[1:2])}".strip())
+        if not isinstance(error, MissingExtraError):
+            raise
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from exc

@@ -1,9 +1,10 @@
 """Load stage: read one row's image and report, check them, and make the bytes to write.
 
 Every failure raises `RejectError` with a named reason, so the shard stage records it and goes
-on. Images are decoded in full (a file that only has a valid header is caught here, not by the
-trainer), EXIF orientation is applied, DICOM is windowed to 8-bit PNG, and the written format is
-the build's single image extension so that every sample carries the same members.
+on. Images are decoded (a file that only has a valid header is caught here, not by the trainer;
+JPEGs whose bytes are kept as they are only at 1/8 scale, which catches the same files), EXIF
+orientation is applied, DICOM is windowed to 8-bit PNG, and the written format is the build's
+single image extension so that every sample carries the same members.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import fsspec
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from labelmill.fetch import DEFAULT_FETCH, FetchOptions, read_url
 from labelmill.schemas.records import InputRow, Reason, RejectError, Sample, Stage
 
 _PIL_FORMAT = {"jpg": "JPEG", "png": "PNG"}
@@ -33,15 +34,17 @@ class LoadOptions:
     max_pixels: int = 100_000_000
     jpeg_quality: int = 95
     keep_pixels: bool = False
+    fetch: FetchOptions = DEFAULT_FETCH
 
 
-def read_bytes(url: str, stage: str, missing: str) -> bytes:
-    """Read a whole file from any fsspec URL, mapping I/O errors onto reject reasons."""
-    try:
-        if "://" not in url:  # local: plain open() costs a fraction of fsspec's URL parsing
-            with open(url, "rb") as fh:
-                return fh.read()
-        with fsspec.open(url, "rb") as fh:
+def read_bytes(url: str, stage: str, missing: str, fetch: FetchOptions = DEFAULT_FETCH) -> bytes:
+    """Read a whole file from a path or any fsspec URL, mapping I/O errors onto reject reasons.
+
+    URLs are read with retries (fetch.py)."""
+    if "://" in url:
+        return read_url(url, stage, missing, fetch)
+    try:  # local: plain open() costs a fraction of fsspec's URL parsing
+        with open(url, "rb") as fh:
             return fh.read()
     except FileNotFoundError as exc:
         raise RejectError(stage, missing, f"{url}: no such file") from exc
@@ -53,7 +56,7 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     """Load and check one row; raises RejectError naming the reason when it cannot be written."""
     if not row.image:
         raise RejectError(Stage.IMAGE, Reason.MISSING_IMAGE_PATH, "the image column is empty")
-    data = read_bytes(row.resolve(row.image), Stage.IMAGE, Reason.FILE_NOT_FOUND)
+    data = read_bytes(row.resolve(row.image), Stage.IMAGE, Reason.FILE_NOT_FOUND, options.fetch)
     if not data:
         raise RejectError(Stage.IMAGE, Reason.EMPTY_FILE, f"{row.image}: zero bytes")
     if data[128:132] == b"DICM" or row.image.lower().endswith((".dcm", ".dicom")):
@@ -64,16 +67,20 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     image, transforms = _resize(image, options.max_image_side)
     keep_original = keep_original and not transforms
     encoded = data if keep_original else _encode(image, options)
+    # Kept bytes have the original size (a kept JPEG was only checked, at a reduced scale).
+    width, height = image.size
+    if keep_original:
+        width, height = info["original_width"], info["original_height"]
     info.update(
         format=options.image_ext,
-        width=image.width,
-        height=image.height,
+        width=width,
+        height=height,
         bytes=len(encoded),
         sha256=hashlib.sha256(encoded).hexdigest(),
         source=row.image,
         transforms=info.get("transforms", []) + transforms,
     )
-    report, report_info = load_report(row)
+    report, report_info = load_report(row, options.fetch)
     pixels = np.asarray(image.convert("RGB")) if options.keep_pixels else None
     info.setdefault("original_mode", "")
     return Sample(
@@ -113,6 +120,10 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
         "original_height": height,
         "original_mode": image.mode,
     }
+    if _kept_without_pixels(image, options):
+        _check_jpeg_decodes(image, url)
+        info["transforms"] = []
+        return image, info, True
     if options.max_image_side and image.format == "JPEG":
         image.draft("RGB", (options.max_image_side, options.max_image_side))
     try:
@@ -130,6 +141,32 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
     info["transforms"] = transforms
     same_format = info["original_format"] == _PIL_FORMAT[options.image_ext].lower()
     return image, info, same_format and not transforms
+
+
+def _kept_without_pixels(image: Image.Image, options: LoadOptions) -> bool:
+    """Whether a JPEG's bytes are written as they are and no labeler needs its pixels: exactly
+    the cases in which the full decode would change nothing (JPEG kept as JPEG, no resize,
+    no EXIF rotation, L or RGB) and only serve as a validity check."""
+    return (
+        image.format == "JPEG"
+        and options.image_ext == "jpg"
+        and not options.keep_pixels
+        and image.mode in ("L", "RGB")
+        and not (options.max_image_side and max(image.size) > options.max_image_side)
+        and image.getexif().get(0x0112, 1) == 1
+    )
+
+
+def _check_jpeg_decodes(image: Image.Image, url: str) -> None:
+    """The validity check of a full decode at a fraction of its cost: libjpeg decodes the
+    gray plane at 1/8 scale, which still reads every marker and all entropy-coded data (so a
+    truncated or corrupt file fails the same way) but skips most of the inverse DCT and the
+    color conversion. The image is left at that scale: only its bytes are written."""
+    image.draft("L", (1, 1))
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _decode_error(url, exc) from exc
 
 
 def _decode_error(url: str, exc: Exception) -> RejectError:
@@ -235,13 +272,16 @@ def _encode(image: Image.Image, options: LoadOptions) -> bytes:
     return out.getvalue()
 
 
-def load_report(row: InputRow) -> tuple[str | None, dict[str, Any]]:
+def load_report(
+    row: InputRow, fetch: FetchOptions = DEFAULT_FETCH
+) -> tuple[str | None, dict[str, Any]]:
     """The report text (None when the row has none) and where it came from."""
     if row.report is not None:
         return row.report, {"present": True, "source": "inline", "chars": len(row.report)}
     if not row.report_path:
         return None, {"present": False}
-    data = read_bytes(row.resolve(row.report_path), Stage.REPORT, Reason.REPORT_NOT_FOUND)
+    url = row.resolve(row.report_path)
+    data = read_bytes(url, Stage.REPORT, Reason.REPORT_NOT_FOUND, fetch)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

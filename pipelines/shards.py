@@ -23,27 +23,33 @@ BLOCK = 512
 RECORD = 20 * BLOCK  # tar's record size: archives end padded to a multiple of it
 
 
+# The fixed fields of every ustar header: mode, uid, gid (100:124); the size goes at 124:136,
+# then the mtime (136:148), the checksum (148:156), the type flag, the link name and the magic.
+_OWNER = b"0000644\0" + b"0000000\0" * 2
+_MTIME = b"%011o\0" % FIXED_MTIME
+_TAIL = b"0" + b"\0" * 100 + b"ustar\x0000" + b"\0" * (BLOCK - 265)
+# The checksum is the byte sum of the header with its own field read as spaces: the fixed
+# fields' share is summed once here, the name and size are added per member.
+_FIXED_SUM = sum(_OWNER) + sum(_MTIME) + sum(b" " * 8) + sum(_TAIL)
+_MAX_SIZE = 8**11  # the most an 11-digit octal size field holds
+_ZEROS = bytes(BLOCK)
+
+
 def member_header(name: str, size: int) -> bytes:
-    """A ustar header with fixed mode, owner and mtime (names over 100 bytes get a GNU
-    long-name header from the standard library). Writing it directly is several times cheaper
-    than `tarfile.addfile`, which matters at thousands of samples per second."""
+    """A ustar header with fixed mode, owner and mtime (names over 100 bytes, or members over
+    8 GiB, get GNU headers from the standard library). Assembled from constant parts, with a
+    checksum from two small byte sums: several times cheaper than `tarfile.addfile`, which
+    matters at thousands of samples per second."""
     encoded = name.encode("utf-8")
-    if len(encoded) > 100:
+    if len(encoded) > 100 or size >= _MAX_SIZE:
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = size, FIXED_MTIME, 0o644
         return info.tobuf(tarfile.GNU_FORMAT, "utf-8", "strict")
-    header = bytearray(BLOCK)
-    header[0 : len(encoded)] = encoded
-    header[100:108] = b"0000644\0"
-    header[108:116] = b"0000000\0"
-    header[116:124] = b"0000000\0"
-    header[124:136] = b"%011o\0" % size
-    header[136:148] = b"%011o\0" % FIXED_MTIME
-    header[148:156] = b" " * 8
-    header[156:157] = b"0"
-    header[257:265] = b"ustar\x0000"
-    header[148:156] = b"%06o\0 " % sum(header)
-    return bytes(header)
+    size_field = b"%011o\0" % size
+    checksum = b"%06o\0 " % (_FIXED_SUM + sum(encoded) + sum(size_field))
+    return b"".join(
+        (encoded, bytes(100 - len(encoded)), _OWNER, size_field, _MTIME, checksum, _TAIL)
+    )
 
 
 class ShardWriter:
@@ -64,16 +70,20 @@ class ShardWriter:
         self.size += len(data)
 
     def write(self, key: str, members: dict[str, bytes]) -> dict[str, int]:
-        """Write one sample's members in sorted order; returns member name -> size."""
+        """Write one sample's members in sorted order; returns member name -> size.
+
+        The sample's headers, data and padding are joined once and written (and hashed) as
+        one piece: one copy of the data, and three calls per sample instead of per member."""
         sizes = {}
+        parts = []
         for suffix in sorted(members):
             name = f"{key}.{suffix}"
             if not is_safe_member_name(name):
                 raise ValueError(f"unsafe tar member name {name!r}")
             data = members[suffix]
-            padding = -len(data) % BLOCK
-            self._write(member_header(name, len(data)) + data + b"\0" * padding)
+            parts += (member_header(name, len(data)), data, _ZEROS[: -len(data) % BLOCK])
             sizes[name] = len(data)
+        self._write(b"".join(parts))
         self.count += 1
         return sizes
 

@@ -13,16 +13,15 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import fsspec
-import pyarrow.parquet as pq
 import typer
 
 from labelmill.fileio import file_digest, join, read_json
+from labelmill.manifests.built import read_manifest
 from labelmill.pipelines.shard_reader import UnsafeShardError, decode_member, iter_samples
 
 
 def _manifest_by_shard(output: str) -> dict[str, dict[str, dict[str, Any]]]:
-    with fsspec.open(join(output, "manifest.parquet"), "rb") as fh:
-        rows = pq.read_table(fh).to_pylist()
+    rows = read_manifest(output)
     by_shard: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
         by_shard.setdefault(row["shard"], {})[row["key"]] = row
@@ -46,7 +45,7 @@ def _check_shard(output: str, shard: dict[str, Any], rows: dict[str, dict]) -> I
             seen.add(key)
             row = rows.get(key)
             if row is None:
-                yield f"{name}: sample {key!r} is not in manifest.parquet"
+                yield f"{name}: sample {key!r} is not in the manifest"
                 continue
             recorded = dict(zip(row["members"], row["member_sizes"], strict=True))
             actual = {f"{key}.{suffix}": len(data) for suffix, data in members.items()}
@@ -77,7 +76,7 @@ def verify(output: str) -> list[str]:
         problems.extend(_check_shard(output, shard, by_shard.get(shard["shard"], {})))
     recorded = {s["shard"] for s in shards}
     for name in sorted(set(by_shard) - recorded):
-        problems.append(f"manifest.parquet names shard {name} that run.json does not list")
+        problems.append(f"the manifest names shard {name} that run.json does not list")
     fs, shards_path = fsspec.core.url_to_fs(join(output, "shards"))
     on_disk = {f"shards/{p.rsplit('/', 1)[-1]}" for p in fs.glob(f"{shards_path}/*.tar")}
     for name in sorted(on_disk - recorded):

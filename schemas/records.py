@@ -34,6 +34,8 @@ class Reason:
     MISSING_IMAGE_PATH = "missing_image_path"
     FILE_NOT_FOUND = "file_not_found"
     UNREADABLE_FILE = "unreadable_file"
+    FETCH_FAILED = "fetch_failed"
+    FILE_TOO_LARGE = "file_too_large"
     EMPTY_FILE = "empty_file"
     NOT_AN_IMAGE = "not_an_image"
     TRUNCATED_IMAGE = "truncated_image"

@@ -29,8 +29,17 @@ IMAGE_FIELDS = (
 JSON_TEXT_FIELDS = ("meta", "records", "final")
 
 
+# One encoder for every call: `json.dumps` with options builds a new encoder each time, and a
+# sample's JSON takes six encodes (five parts as text, then the document).
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False).encode
+_EMPTY = {dict: "{}", list: "[]"}  # the common empty parts, without an encoder call
+
+
 def _text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    """`json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)`, faster."""
+    if not value and type(value) in _EMPTY:
+        return _EMPTY[type(value)]
+    return _ENCODE(value)
 
 
 def sample_document(sample: Sample) -> dict[str, Any]:

@@ -19,9 +19,13 @@ from labelmill.schemas.records import NEGATIVE, POSITIVE, UNCERTAIN, LabelRecord
 ABSTAIN = None
 ERROR = "error"
 POLICIES = ("ignore", "zero", "one")
+# The CheXpert labeler's names (U-Ignore, U-Zeros, U-Ones) for the same policies.
+CHEXPERT_POLICIES = {"keep": "ignore", "zeros": "zero", "ones": "one"}
 SCORE_THRESHOLD = 0.5
+_POLICY_VALUE: dict[str, float | None] = {"ignore": None, "zero": 0.0, "one": 1.0}
 
 Vote = int | str | None
+VALUES = (POSITIVE, NEGATIVE, UNCERTAIN)
 
 
 def check_policy(uncertain: str) -> str:
@@ -47,35 +51,63 @@ def vote(record: LabelRecord, label: str) -> Vote:
         return ERROR
     if label in record.labels:
         value = record.labels[label]
-        return value if value in (POSITIVE, NEGATIVE, UNCERTAIN) else ERROR
+        return value if value in VALUES else ERROR
     if label in record.scores:
-        score = float(record.scores[label])
-        if not math.isfinite(score):
-            return ERROR
-        return POSITIVE if score >= SCORE_THRESHOLD else NEGATIVE
+        return _score_vote(record.scores[label])
     return ABSTAIN
+
+
+def _score_vote(score: Any) -> Vote:
+    value = float(score)
+    if not math.isfinite(value):
+        return ERROR
+    return POSITIVE if value >= SCORE_THRESHOLD else NEGATIVE
 
 
 def sample_votes(
     records: Sequence[LabelRecord], labels: Sequence[str]
 ) -> dict[str, dict[str, Vote]]:
-    """label -> source -> vote, for one sample; this is what the final record stores."""
-    names = source_names(records)
-    return {
-        label: {n: vote(r, label) for n, r in zip(names, records, strict=True)} for label in labels
-    }
+    """label -> source -> vote, for one sample; this is what the final record stores.
+
+    The same votes as `vote` for every pair, found by walking each record's own labels and
+    scores once: this runs per sample, and most records mention few of the labels."""
+    votes: dict[str, dict[str, Vote]] = {label: {} for label in labels}
+    for name, record in zip(source_names(records), records, strict=True):
+        cast = _record_votes(record, votes)
+        for label, by_source in votes.items():
+            by_source[name] = cast[label]
+    return votes
+
+
+def _record_votes(record: LabelRecord, wanted: dict[str, Any]) -> dict[str, Vote]:
+    """One record's vote on each wanted label (labels take precedence over scores)."""
+    if record.meta.get("error"):
+        return dict.fromkeys(wanted, ERROR)
+    out: dict[str, Vote] = dict.fromkeys(wanted, ABSTAIN)
+    for label, score in record.scores.items():
+        if label in out and label not in record.labels:
+            out[label] = _score_vote(score)
+    for label, value in record.labels.items():
+        if label in out:
+            out[label] = value if value in VALUES else ERROR
+    return out
 
 
 def as_number(value: Vote) -> float:
     """A vote in a vote matrix: 1.0, 0.0, -1.0, or NaN for abstain and error."""
-    return float(value) if value in (POSITIVE, NEGATIVE, UNCERTAIN) else math.nan
+    return float(value) if value in VALUES else math.nan
+
+
+def policy_value(uncertain: str) -> float | None:
+    """What an uncertain vote becomes under the policy: 0, 1, or None (not counted)."""
+    return _POLICY_VALUE[check_policy(uncertain)]
 
 
 def apply_policy(votes: np.ndarray, uncertain: str) -> np.ndarray:
     """A vote matrix (1, 0, -1, NaN) with -1 replaced as the policy says (NaN when ignored)."""
-    check_policy(uncertain)
+    value = policy_value(uncertain)
     out = np.asarray(votes, dtype=float).copy()
-    out[out == UNCERTAIN] = {"ignore": math.nan, "zero": 0.0, "one": 1.0}[uncertain]
+    out[out == UNCERTAIN] = math.nan if value is None else value
     bad = ~np.isnan(out) & (out != 0.0) & (out != 1.0)
     if bad.any():
         raise ValueError(f"votes must be 1, 0, -1 or NaN; found {np.unique(out[bad])[:5]}")

@@ -75,16 +75,31 @@ class Normalizer:
         return batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
 
     def __call__(self, images: Sequence[np.ndarray], size: tuple[int, int]) -> torch.Tensor:
-        """Images of one input size; those sharing a source size are resized in one call."""
+        """Images of one input size; those sharing a source size are resized in one call.
+
+        The uploaded batch is already channels_last (NHWC memory seen as NCHW), and stays so
+        through the resize; normalising in place on it saves the staging copy and two full
+        passes when all images share one source size, the usual case."""
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for i, image in enumerate(images):
             by_shape[image.shape].append(i)
-        out = torch.empty((len(images), 3, *size), dtype=torch.float32, device=self.device)
-        for shape, positions in by_shape.items():
-            batch = self._upload([images[i] for i in positions])
-            if tuple(shape[:2]) != size:
-                batch = F.interpolate(
-                    batch, size=size, mode="bilinear", align_corners=False, antialias=True
-                )
-            out[positions] = batch
-        return (out * self.scale + self.shift).contiguous(memory_format=torch.channels_last)
+        if len(by_shape) == 1:
+            out = self._resized(images, size)
+        else:
+            out = torch.empty(
+                (len(images), 3, *size),
+                dtype=torch.float32,
+                device=self.device,
+                memory_format=torch.channels_last,
+            )
+            for positions in by_shape.values():
+                out[positions] = self._resized([images[i] for i in positions], size)
+        out.mul_(self.scale).add_(self.shift)
+        return out.contiguous(memory_format=torch.channels_last)
+
+    def _resized(self, images: Sequence[np.ndarray], size: tuple[int, int]) -> torch.Tensor:
+        """Images of one source size, uploaded and resized to `size` (float, 0-255)."""
+        batch = self._upload(list(images))
+        if tuple(images[0].shape[:2]) == size:
+            return batch
+        return F.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=True)

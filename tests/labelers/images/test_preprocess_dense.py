@@ -62,3 +62,17 @@ def test_class_count_must_fit_int16() -> None:
     check_class_count(32768)
     with pytest.raises(ValueError, match="int16"):
         check_class_count(32769)
+
+
+def test_normalizer_matches_resize_then_affine_of_one_shape_exactly() -> None:
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    normalize = Normalizer(mean=mean, std=std, device=torch.device("cpu"))
+    images = [np.random.default_rng(i).integers(0, 255, (37, 53, 3), np.uint8) for i in range(3)]
+    batch = normalize(images, (16, 24))
+    raw = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
+    resized = torch.nn.functional.interpolate(
+        raw, size=(16, 24), mode="bilinear", align_corners=False, antialias=True
+    )
+    expected = resized * normalize.scale + normalize.shift
+    assert torch.equal(batch, expected)
+    assert batch.is_contiguous(memory_format=torch.channels_last)
