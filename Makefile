@@ -16,14 +16,22 @@ $(VENV)/.installed-%-$(HASH): pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[$(EXTRAS_$*)]"
 	rm -f $(VENV)/.installed-$*-* && touch $@
 
-.PHONY: install demo test lint bench
+.PHONY: install demo demo-photos test lint bench
 install: $(STAMP)
 
+# The chest X-ray set: reports mined, source labels harmonized, a label model, the audit on gold.
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/labelmill build --config sample_data/build.yaml
-	$(VENV)/bin/labelmill audit demo-out --output demo-out/audit
+	$(VENV)/bin/labelmill audit demo-out --output demo-out/audit --gold sample_data/gold.csv \
+		--slice-by site --slice-by view --slice-by sex
 	@echo "shards: demo-out/shards  manifest: demo-out/manifest/  index: demo-out/index.json"
-	@echo "audit:  demo-out/audit/index.html"
+	@echo "audit:  demo-out/audit/index.html  suspects: demo-out/audit/suspects.csv"
+
+# Photos relabeled by an ImageNet classifier, with its dense label maps in the audit.
+demo-photos: $(DEMO_STAMP)
+	$(VENV)/bin/labelmill build --config sample_data/photos.yaml
+	$(VENV)/bin/labelmill audit demo-photos-out --output demo-photos-out/audit
+	@echo "audit:  demo-photos-out/audit/index.html"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

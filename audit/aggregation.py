@@ -8,7 +8,7 @@ from typing import Any
 
 from labelmill.audit.gold import Gold
 from labelmill.audit.read import ShardSample
-from labelmill.audit.stats import BINS, bin_edges, bin_index, ratio, rnd
+from labelmill.audit.stats import BINS, bin_edges, bin_index, rate, ratio, rnd
 from labelmill.audit.votes import Votes
 from labelmill.labelers.aggregate.majority import majority
 from labelmill.labelers.aggregate.votes import POLICIES
@@ -75,7 +75,7 @@ class Aggregation:
                 "cells": c["cells"],
                 "positive": c["positive"],
                 "disagree_with_majority": c["disagree"],
-                "disagree_rate": ratio(c["disagree"], c["cells"]),
+                "disagree_rate": rate(c["disagree"], c["cells"]),
                 "no_majority": c["no_majority"],
             }
             for label, c in sorted(self.per_label.items())
@@ -87,7 +87,7 @@ class Aggregation:
             "methods": dict(sorted(self.methods.items())),
             "cells": cells,
             "disagree_with_majority": disagree,
-            "disagree_rate": ratio(disagree, cells),
+            "disagree_rate": rate(disagree, cells),
             "labels": labels,
             "disagreement_examples": self.examples,
             "confidence_histogram": {"edges": bin_edges(), "counts": self.confidence},
@@ -104,7 +104,7 @@ class Aggregation:
                         "high": bin_edges()[i + 1],
                         "cells": c,
                         "mean_predicted": ratio(s, c),
-                        "observed": ratio(pos, c),
+                        "observed": rate(pos, c),
                     }
                     for i, (c, s, pos) in enumerate(self.calibration)
                 ],

@@ -8,7 +8,7 @@ from itertools import combinations
 from typing import Any
 
 from labelmill.audit.read import ShardSample
-from labelmill.audit.stats import histogram, ratio
+from labelmill.audit.stats import histogram, rate, ratio
 from labelmill.audit.votes import FINAL, Votes
 
 TOP_LABELS = 15  # labels in a co-occurrence matrix
@@ -49,7 +49,7 @@ class Distribution:
         labels = {}
         for label in names:
             row = {name: values[(label, v)] for v, name in STATUS.items()}
-            row["prevalence"] = ratio(row["positive"], self.samples)
+            row["prevalence"] = rate(row["positive"], self.samples)
             labels[label] = row
         per_sample = self.per_sample[source]
         total = sum(k * c for k, c in per_sample.items())

@@ -5,9 +5,11 @@ or a `key` column (the shard key), then either one column per label holding 1, 0
 (blank = unknown), or one `labels` column listing the sample's positive labels as `a|b` (or a
 JSON list); with a `labels` column every label named anywhere in the file is 0 where not listed.
 
-Precision, recall and F1 get percentile bootstrap 95% intervals. Resampling samples with
-replacement only changes how many land in each of the four cells (tp, fp, fn, tn), so the
-resampled counts are drawn from a multinomial directly: exact, and O(draws) whatever the size.
+Precision and recall are proportions and get Wilson 95% intervals. F1 gets a Bayesian
+bootstrap interval: resampling samples only moves counts between the four cells (tp, fp, fn,
+tn), so the draws are cell shares from a Dirichlet over the counts plus a Jeffreys 1/2 each,
+O(draws) whatever the size. A plain percentile bootstrap would give 3 of 3 correct the interval
+[1, 1]; the prior keeps small all-correct cells honestly wide.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from labelmill.audit.read import ShardSample
-from labelmill.audit.stats import rnd
+from labelmill.audit.stats import rnd, wilson
 from labelmill.audit.votes import FINAL, Votes
 from labelmill.manifests.tables import BadRow, TableError, iter_table
 
@@ -113,25 +115,18 @@ def read_gold(path: str) -> Gold:
 
 
 def bootstrap(tp: int, fp: int, fn: int, tn: int, seed: int) -> dict[str, list[float] | None]:
-    """95% percentile intervals of precision, recall and F1 over resampled samples."""
-    n = tp + fp + fn + tn
-    if not n:
-        return {"precision": None, "recall": None, "f1": None}
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, np.array([tp, fp, fn, tn]) / n, size=DRAWS).astype(float)
-    dtp, dfp, dfn = draws[:, 0], draws[:, 1], draws[:, 2]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = {
-            "precision": dtp / (dtp + dfp),
-            "recall": dtp / (dtp + dfn),
-            "f1": 2 * dtp / (2 * dtp + dfp + dfn),
-        }
-    out: dict[str, list[float] | None] = {}
-    for name, vals in values.items():
-        vals = vals[~np.isnan(vals)]
-        out[name] = (
-            [rnd(np.percentile(vals, 2.5)), rnd(np.percentile(vals, 97.5))] if len(vals) else None
-        )
+    """95% intervals: Wilson for precision and recall, Bayesian bootstrap for F1; None where
+    the value itself is undefined."""
+    out: dict[str, list[float] | None] = {
+        "precision": wilson(tp, tp + fp),
+        "recall": wilson(tp, tp + fn),
+        "f1": None,
+    }
+    if tp + fp + fn:
+        rng = np.random.default_rng(seed)
+        shares = rng.dirichlet(np.array([tp, fp, fn, tn], dtype=float) + 0.5, size=DRAWS)
+        f1 = 2 * shares[:, 0] / (2 * shares[:, 0] + shares[:, 1] + shares[:, 2])
+        out["f1"] = [rnd(np.percentile(f1, 2.5)), rnd(np.percentile(f1, 97.5))]  # type: ignore[list-item]
     return out
 
 
@@ -199,6 +194,10 @@ class GoldMetrics:
             "unmatched_examples": unmatched[:5],
             "labels": list(self.gold.labels),
             "labels_without_votes": [x for x in self.gold.labels if x not in scored],
-            "bootstrap": {"draws": DRAWS, "seed": SEED, "interval": "percentile 95%"},
+            "bootstrap": {
+                "draws": DRAWS,
+                "seed": SEED,
+                "interval": "precision, recall: Wilson 95%; F1: Bayesian bootstrap 95%",
+            },
             "per_source": dict(per_source),
         }

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from labelmill.audit.read import ShardSample
-from labelmill.audit.stats import ratio, rnd
+from labelmill.audit.stats import rate, rnd
 from labelmill.audit.votes import Votes
 
 FIELDS = ("label", "method", "score", "model", "reason")
@@ -69,7 +69,7 @@ class Harmonization:
             "mapped": sum(bool(r["label"]) for r in rows),
             "unmapped": [r["raw"] for r in rows if not r["label"]],
             "uses": uses,
-            "mapped_use_rate": ratio(mapped_uses, uses),
+            "mapped_use_rate": rate(mapped_uses, uses),
             "methods": dict(sorted(Counter(str(r["method"]) for r in rows if r["method"]).items())),
             "table": rows,
         }

@@ -5,18 +5,21 @@ Per labeler, over all written samples: coverage (share of samples it votes on at
 labeler votes the opposite 1/0 on one of the same labels; uncertain votes never conflict),
 polarity (the vote values it emits) and, with gold, empirical accuracy of its 1/0 votes.
 Per pair: cells (sample, label) both vote on, agreement, conflicts and Cohen's kappa over the
-cells both vote 1 or 0 on. Labels are compared by name.
+cells both vote 1 or 0 on, with a bootstrap interval; kappa is n/a, with the reason, when a
+labeler never varies on the shared cells (a manifest that only lists positives): its chance
+agreement is then everything and kappa says nothing. Labels are compared by name.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Any
 
 from labelmill.audit.gold import Gold
 from labelmill.audit.read import ShardSample
-from labelmill.audit.stats import cohen_kappa, ratio
+from labelmill.audit.stats import cohen_kappa, kappa_interval, kappa_undefined, rate
 from labelmill.audit.votes import Votes
 from labelmill.labelers.aggregate.votes import ERROR
 
@@ -80,25 +83,36 @@ class Labelers:
                 "negative": s["v0"],
                 "uncertain": s["v-1"],
                 "errors": s["errors"],
-                "votes_per_sample": ratio(s["votes"], n),
-                "coverage": ratio(s["covered"], n),
-                "overlap": ratio(s["overlap"], n),
-                "conflict": ratio(s["conflict"], n),
+                "votes_per_sample": round(s["votes"] / n, 6) if n else None,
+                "coverage": rate(s["covered"], n),
+                "overlap": rate(s["overlap"], n),
+                "conflict": rate(s["conflict"], n),
                 "polarity": sorted(self.polarity[source]),
                 "gold_votes": s["gold_n"] if self.gold else None,
-                "accuracy": ratio(s["gold_correct"], s["gold_n"]) if self.gold else None,
+                "accuracy": rate(s["gold_correct"], s["gold_n"]) if self.gold else None,
             }
         pairs = []
         for (a, b), c in sorted(self.pairs.items()):
+            table = (c["n11"], c["n10"], c["n01"], c["n00"])
+            seed = zlib.crc32(f"{a}\t{b}".encode())
             pairs.append(
                 {
                     "a": a,
                     "b": b,
                     "both_vote": c["both"],
-                    "agree": ratio(c["agree"], c["both"]),
+                    "agree": rate(c["agree"], c["both"]),
                     "conflicts": c["n10"] + c["n01"],
-                    "definite": c["n11"] + c["n10"] + c["n01"] + c["n00"],
-                    "kappa": cohen_kappa(c["n11"], c["n10"], c["n01"], c["n00"]),
+                    "definite": sum(table),
+                    "kappa": cohen_kappa(*table),
+                    "kappa_ci95": kappa_interval(*table, seed=seed),
+                    "kappa_na": kappa_undefined(*table, a=a, b=b) or None,
                 }
             )
-        return {"samples": n, "sources": sources, "pairs": pairs}
+        agree = sum(c["agree"] for c in self.pairs.values())
+        shared = sum(c["both"] for c in self.pairs.values())
+        return {
+            "samples": n,
+            "sources": sources,
+            "pairs": pairs,
+            "agreement": rate(agree, shared),
+        }

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from labelmill.audit.read import IMAGE_SUFFIXES, ShardSample, is_label_map
+from labelmill.audit.read import ShardSample
 from labelmill.audit.stats import ratio, rnd
 from labelmill.audit.votes import Votes
 
@@ -65,10 +65,6 @@ class LabelMaps:
 
     def name(self, cls: int) -> str:
         return self.classes[cls] if 0 <= cls < len(self.classes) else f"class {cls}"
-
-    def wants(self, suffix: str) -> bool:
-        """Which members to read: every map, and images while the gallery is not full."""
-        return is_label_map(suffix) or (suffix in IMAGE_SUFFIXES and len(self.gallery) < GALLERY)
 
     def add(self, sample: ShardSample, votes: Votes) -> None:
         arrays = sample.label_maps()

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from labelmill.audit.evidence import mention
 from labelmill.audit.read import ShardSample
-from labelmill.audit.stats import ratio
+from labelmill.audit.stats import rate
 from labelmill.audit.votes import Votes
 from labelmill.labelers.aggregate.votes import source_names
 
@@ -56,16 +57,12 @@ class Mining:
                 self.sections[source][str(item.get("section") or "none")] += 1
                 bucket = self.examples[(source, str(item.get("label")), status)]
                 if len(bucket) < PER_STATUS:
-                    start, end = item.get("start"), item.get("end")
-                    mention = (
-                        report[start:end] if isinstance(start, int) and isinstance(end, int) else ""
-                    )
                     bucket.append(
                         {
                             "key": votes.key,
                             "status": status,
                             "sentence": str(item.get("sentence")),
-                            "mention": mention,
+                            "mention": mention(item, report),
                             "section": item.get("section"),
                             "trigger": item.get("trigger"),
                         }
@@ -94,8 +91,8 @@ class Mining:
                     "positive": pos,
                     "negative": neg,
                     "uncertain": unc,
-                    "negation_rate": ratio(neg, mentioned),
-                    "uncertainty_rate": ratio(unc, mentioned),
+                    "negation_rate": rate(neg, mentioned),
+                    "uncertainty_rate": rate(unc, mentioned),
                     "examples": self._examples(source, label),
                 }
             ev = self.evidence[source]

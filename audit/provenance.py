@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from labelmill.audit.stats import ratio
+from labelmill.audit.stats import rate
 
 EXAMPLES = 3
 
@@ -42,7 +42,7 @@ def provenance(run: dict[str, Any], rejects: list[dict[str, Any]], streamed: int
             "rejected": counts.get("rejected", len(rejects)),
             "balanced": counts.get("balanced"),
             "streamed": streamed,
-            "reject_rate": ratio(len(rejects), counts.get("read") or 0),
+            "reject_rate": rate(len(rejects), counts.get("read") or 0),
         },
         "rejected_by_reason": dict(sorted(by_reason.items())),
         "reject_examples": dict(sorted(examples.items())),

@@ -9,7 +9,20 @@ import json
 from html import escape
 from typing import Any
 
-from labelmill.audit.html import STATUS, Html, absent, figure, num, pct, table
+from labelmill.audit.families import ORDER
+from labelmill.audit.html import (
+    STATUS,
+    Html,
+    Low,
+    absent,
+    figure,
+    flag,
+    highlight,
+    num,
+    rate_html,
+    table,
+    value_ci,
+)
 from labelmill.audit.votes import FINAL
 
 
@@ -28,7 +41,7 @@ def provenance(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
                     c["read"],
                     c["written"],
                     c["rejected"],
-                    pct(c["reject_rate"]),
+                    rate_html(c["reject_rate"], "nothing read"),
                     c["balanced"],
                     c["streamed"],
                 ]
@@ -47,10 +60,10 @@ def provenance(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
         out.append("<h3>Rejects by reason</h3>" + table(["reason", "count", "examples"], rows))
     else:
         out.append("<p>No input was rejected.</p>")
-    labelers = [
-        [x.get("source", "?"), Html(f"<code>{escape(compact(x))}</code>")] for x in p["labelers"]
-    ]
-    out.append("<h3>Labelers</h3>" + table(["source", "description"], labelers))
+    out.append(
+        "<h3>Labelers</h3>"
+        + table(["source", "model", "ontology", "version", "settings"], labeler_rows(p["labelers"]))
+    )
     versions = [[k, v] for k, v in sorted(p["versions"].items())]
     out.append(
         f"<h3>Versions</h3>{table(['package', 'version'], versions, limit=100)}"
@@ -62,9 +75,33 @@ def provenance(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     return lead, "".join(out)
 
 
-def compact(value: dict[str, Any]) -> str:
-    rest = {k: v for k, v in value.items() if k != "source"}
-    return json.dumps(rest, sort_keys=True)
+DESCRIBED = {"source", "model", "ontology", "ontology_hash", "engine_version", "version"}
+
+
+def labeler_rows(labelers: list[dict[str, Any]]) -> list[list[Any]]:
+    """run.json's labeler descriptions as readable rows: model, ontology, version, settings."""
+    rows = []
+    for x in labelers:
+        ontology = x.get("ontology") or ""
+        if x.get("ontology_hash"):
+            ontology = f"{ontology} ({str(x['ontology_hash'])[:8]})"
+        settings = "; ".join(
+            f"{k}: {short_value(v)}" for k, v in sorted(x.items()) if k not in DESCRIBED
+        )
+        version = x.get("engine_version") or x.get("version") or ""
+        rows.append([x.get("source", "?"), x.get("model") or "", ontology, version, settings])
+    return rows
+
+
+def short_value(value: Any) -> str:
+    """A setting in a few words: numbers and strings as they are, lists and dicts by size."""
+    if isinstance(value, list):
+        return f"{len(value)} items"
+    if isinstance(value, dict):
+        scalar = all(isinstance(v, int | float | bool) for v in value.values())
+        parts = (f"{k}={v}" if scalar else str(k) for k, v in sorted(value.items()))
+        return ", ".join(parts)[:80]
+    return str(value)[:80]
 
 
 def distribution(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
@@ -75,25 +112,39 @@ def distribution(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     )
     if not d["samples"]:
         return lead, absent("The build has no samples.")
+    fam = m["families"]["per_source"]
+    support = m["summary"]["min_support"]
     out = [figure(figs, "labels_per_sample", "labels per sample")]
     rows = [
-        [name, s["samples"], s["labels_per_sample"]["mean"], len(s["labels"])]
+        [name, s["samples"], s["labels_per_sample"]["mean"], *(fam[name][f] for f in ORDER)]
         for name, s in d["sources"].items()
     ]
-    out.append(table(["source", "samples", "positive labels per sample", "labels"], rows))
+    headers = ["source", "samples", "positive labels per sample", *ORDER]
+    out.append(table(headers, rows))
+    out.append(
+        f"<p class='more'>Labels with fewer than {support} positive samples are grey and "
+        f"flagged {flag(support)}: their prevalence and any rate on them rest on too few "
+        "cases.</p>"
+    )
     if FINAL not in d["sources"]:
         out.append(absent("No final labels: the build ran without an aggregator (--aggregate)."))
     for name, s in d["sources"].items():
         labels = s["labels"]
         order = sorted(labels, key=lambda k: (-labels[k]["positive"], k))
+        family = m["families"]["family"]
         rows = [
-            [
-                k,
-                labels[k]["positive"],
-                labels[k]["negative"],
-                labels[k]["uncertain"],
-                pct(labels[k]["prevalence"]),
-            ]
+            (Low if labels[k]["positive"] < support else list)(
+                [
+                    Html(
+                        escape(k) + (" " + flag(support) if labels[k]["positive"] < support else "")
+                    ),
+                    family.get(k, ""),
+                    labels[k]["positive"],
+                    labels[k]["negative"],
+                    labels[k]["uncertain"],
+                    rate_html(labels[k]["prevalence"]),
+                ]
+            )
             for k in order
         ]
         out.append(f"<h3>{escape(name)}</h3>")
@@ -104,7 +155,7 @@ def distribution(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
             + "</div>"
         )
         out.append(
-            table(["label", "positive", "negative", "uncertain", "prevalence"], rows, limit=15)
+            table(["label", "family", "positive", "negative", "uncertain", "prevalence"], rows, 15)
         )
     return lead, "".join(out)
 
@@ -123,26 +174,33 @@ def labelers(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
         [
             name,
             s["votes"],
-            pct(s["coverage"]),
-            pct(s["overlap"]),
-            pct(s["conflict"]),
+            rate_html(s["coverage"]),
+            rate_html(s["overlap"]),
+            rate_html(s["conflict"]),
             " ".join(f"{v:+d}" if v else "0" for v in s["polarity"]),
             s["uncertain"],
             s["errors"],
-            pct(s["accuracy"]),
-            s["gold_votes"],
+            rate_html(s["accuracy"], "no gold" if m["gold"] is None else "no gold-known vote"),
         ]
         for name, s in lab["sources"].items()
     ]
     headers = ["labeler", "votes", "coverage", "overlap", "conflict", "polarity"]
-    out = [table([*headers, "uncertain", "errors", "accuracy", "gold votes"], rows)]
+    out = [table([*headers, "uncertain", "errors", "accuracy on gold"], rows)]
     if m["gold"] is None:
         out.append(absent("No gold file given (--gold): accuracy is not computed."))
     if len(lab["sources"]) < 2:
         out.append(absent("Only one labeler: there is nothing to compare it with."))
         return lead, "".join(out)
     pairs = [
-        [p["a"], p["b"], p["both_vote"], pct(p["agree"]), p["conflicts"], p["definite"], p["kappa"]]
+        [
+            p["a"],
+            p["b"],
+            p["both_vote"],
+            rate_html(p["agree"], "no shared cell"),
+            p["conflicts"],
+            p["definite"],
+            value_ci(p["kappa"], p["kappa_ci95"], p["kappa_na"] or ""),
+        ]
         for p in lab["pairs"]
     ]
     out.append("<h3>Pairwise agreement</h3>")
@@ -153,8 +211,10 @@ def labelers(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
         )
     )
     out.append(
-        "<p class='more'>Cohen's kappa over the (sample, label) cells both vote 1 or 0 on; "
-        "n/a when they share none or one of them always says the same.</p>"
+        "<p class='more'>Cohen's kappa over the (sample, label) cells both vote 1 or 0 on, with "
+        "a bootstrap 95% interval; n/a, with the reason, when they share none or one of them "
+        "always says the same (its chance agreement is then total, and kappa is 0 by "
+        "arithmetic, not by evidence: read the agreement column instead).</p>"
     )
     out.append(figure(figs, "kappa", "pairwise Cohen's kappa"))
     return lead, "".join(out)
@@ -178,15 +238,19 @@ def mining(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
         )
         out.append(figure(figs, f"mining:{name}", f"negation and uncertainty of {name}"))
         rows = []
+        support = m["summary"]["min_support"]
         for label, x in sorted(s["labels"].items(), key=lambda t: (-t[1]["mentioned"], t[0])):
+            low = x["mentioned"] < support
             rows.append(
-                [
-                    label,
-                    x["mentioned"],
-                    pct(x["negation_rate"]),
-                    pct(x["uncertainty_rate"]),
-                    Html("<br>".join(example(e) for e in x["examples"])),
-                ]
+                (Low if low else list)(
+                    [
+                        Html(escape(label) + (" " + flag(support) if low else "")),
+                        x["mentioned"],
+                        rate_html(x["negation_rate"]),
+                        rate_html(x["uncertainty_rate"]),
+                        Html("<br>".join(example(e) for e in x["examples"])),
+                    ]
+                )
             )
         out.append(table(["label", "mentioned", "negated", "uncertain", "evidence"], rows))
     return lead, "".join(out)
@@ -194,9 +258,7 @@ def mining(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
 
 def example(e: dict[str, Any]) -> str:
     """An evidence sentence with its mention highlighted, its status and its sample key."""
-    sentence, mention = escape(e["sentence"]), escape(e.get("mention") or "")
-    if mention and mention in sentence:
-        sentence = sentence.replace(mention, f"<mark>{mention}</mark>", 1)
+    sentence = highlight(e["sentence"], e.get("mention") or "")
     trigger = f" ({escape(str(e['trigger']))})" if e.get("trigger") else ""
     return (
         f"<b>{STATUS.get(e['status'], e['status'])}</b>{trigger}: “{sentence}” "
@@ -215,12 +277,19 @@ def harmonization(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
         )
     out = [
         f"<p>{num(h['mapped'])} of {num(h['strings'])} distinct strings mapped; "
-        f"{num(h['mapped_use_rate'], percent=True)} of {num(h['uses'])} uses.</p>"
+        f"{rate_html(h['mapped_use_rate'], 'no uses')} of the uses.</p>"
     ]
     if not h["decisions_recorded"]:
         out.append(absent("The build kept no harmonizer decisions: method and score are unknown."))
     if h["harmonizer"]:
-        out.append(f"<p>Harmonizer: <code>{escape(compact(h['harmonizer']))}</code></p>")
+        out.append(
+            "<p>Harmonizer: "
+            + "; ".join(
+                f"{escape(k)} <code>{escape(short_value(v))}</code>"
+                for k, v in sorted(h["harmonizer"].items())
+            )
+            + "</p>"
+        )
     rows = [
         [r["raw"], r["label"] or "unmapped", r["method"], r["score"], r["samples"], r["reason"]]
         for r in h["table"]

@@ -1,5 +1,5 @@
 """The audit page's sections about the final labels and where to look: aggregation, gold metrics,
-label maps, suspect samples. Each returns (lead, body), as in `sections.py`.
+label maps. Each returns (lead, body), as in `sections.py`.
 """
 
 from __future__ import annotations
@@ -7,7 +7,20 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from labelmill.audit.html import Html, absent, figure, num, pct, table
+from labelmill.audit.html import (
+    Html,
+    Low,
+    absent,
+    figure,
+    flag,
+    img,
+    num,
+    pct,
+    rate_html,
+    table,
+    value_ci,
+)
+from labelmill.audit.thumbs import MAP_COLORS
 
 
 def aggregation(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
@@ -24,8 +37,8 @@ def aggregation(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     methods = ", ".join(f"<code>{escape(k)}</code> ({num(v)})" for k, v in a["methods"].items())
     out = [
         f"<p>{num(a['samples_with_final'])} samples by {methods}; the final label differs from "
-        f"majority vote on {num(a['disagree_with_majority'])} of {num(a['cells'])} "
-        f"(sample, label) cells ({num(a['disagree_rate'], percent=True)}).</p>",
+        f"majority vote on {rate_html(a['disagree_rate'], 'no cells')} of the (sample, label) "
+        "cells.</p>",
         figure(figs, "confidence", "confidence histogram"),
     ]
     if a["disagreement_examples"]:
@@ -49,6 +62,19 @@ def aggregation(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
             f"<h3>Calibration</h3><p>{num(cal['cells'])} gold cells; expected calibration error "
             f"{num(cal['ece'])}, Brier score {num(cal['brier'])}.</p>"
             + figure(figs, "calibration", "reliability diagram")
+            + table(
+                ["probability bin", "cells", "mean predicted", "observed positive rate"],
+                [
+                    [
+                        f"{b['low']:.1f}–{b['high']:.1f}",
+                        b["cells"],
+                        b["mean_predicted"],
+                        rate_html(b["observed"], "no cell"),
+                    ]
+                    for b in cal["bins"]
+                    if b["cells"]
+                ],
+            )
         )
     return lead, "".join(out)
 
@@ -57,7 +83,8 @@ def gold(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     g = m["gold"]
     lead = (
         "Precision, recall and F1 per label of each labeler and of the final labels, with "
-        "bootstrap 95% intervals. A vote of 1 is a positive prediction; anything else negative."
+        "95% intervals (Wilson for precision and recall, Bayesian bootstrap for F1). A vote of 1 "
+        "is a positive prediction; anything else negative."
     )
     if g is None:
         return lead, absent("No gold file given: run with --gold GOLD.csv or GOLD.jsonl.")
@@ -72,23 +99,28 @@ def gold(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
             if g["unmatched_examples"]
             else ""
         )
-        + f"; {g['bootstrap']['draws']} bootstrap draws, seed {g['bootstrap']['seed']}.</p>",
+        + f"; F1 from {g['bootstrap']['draws']} draws, seed {g['bootstrap']['seed']}.</p>",
+        gold_mapping(g["mapping"]),
         figure(figs, "gold_f1", "F1 with intervals"),
     ]
+    support = m["summary"]["min_support"]
     rows = []
     for source, labels in sorted(g["per_source"].items()):
         for label, x in sorted(labels.items()):
             ci = x["ci95"]
+            low = x["support"] < support
             rows.append(
-                [
-                    source,
-                    label,
-                    x["n"],
-                    x["support"],
-                    Html(interval(x["precision"], ci["precision"])),
-                    Html(interval(x["recall"], ci["recall"])),
-                    Html(interval(x["f1"], ci["f1"])),
-                ]
+                (Low if low else list)(
+                    [
+                        source,
+                        Html(escape(label) + (" " + flag(support) if low else "")),
+                        x["n"],
+                        x["support"],
+                        value_ci(x["precision"], ci["precision"], "no positive prediction"),
+                        value_ci(x["recall"], ci["recall"], "no gold positive"),
+                        value_ci(x["f1"], ci["f1"], "no positive at all"),
+                    ]
+                )
             )
     out.append(
         table(["source", "label", "n", "gold positives", "precision", "recall", "F1"], rows, 60)
@@ -103,10 +135,37 @@ def gold(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     return lead, "".join(out)
 
 
-def interval(value: float | None, ci: list[float] | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.3f}" + (f" <span class='more'>[{ci[0]:.3f}, {ci[1]:.3f}]</span>" if ci else "")
+def gold_mapping(mapping: dict[str, Any] | None) -> str:
+    """How each gold column was matched to the build's labels, and what matched nothing."""
+    if not mapping:
+        return ""
+    ontology = mapping["ontology"]
+    intro = (
+        f"<h3>Gold columns</h3><p>Mapped onto <code>{escape(ontology)}</code> with the build's "
+        f"harmonizer (LLM: {escape(str(mapping['llm']))}).</p>"
+        if ontology and not mapping["note"]
+        else f"<h3>Gold columns</h3><p>{escape(mapping['note'])}.</p>"
+    )
+    rows = [
+        [
+            r["column"],
+            r["label"] or Html("<span class='na'>unmatched</span>"),
+            r["method"],
+            r["score"],
+            r["compared_as"] or "dropped",
+            r["reason"],
+        ]
+        for r in mapping["columns"]
+    ]
+    out = intro + table(
+        ["gold column", "label", "method", "score", "compared as", "reason"], rows, 50
+    )
+    if mapping["unmatched"]:
+        out += absent(
+            "Gold columns the harmonizer could not place (compared by their own name): "
+            + ", ".join(f"<code>{escape(x)}</code>" for x in mapping["unmatched"])
+        )
+    return out
 
 
 def label_maps(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
@@ -126,38 +185,18 @@ def label_maps(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     if not lm["class_names_known"]:
         out.append(absent("run.json lists no class names for the model: class ids are shown."))
     tiles = "".join(
-        figure(figs, f"map:{g['key']}", f"label map of {g['key']}") for g in lm["gallery"]
+        "<figure>"
+        + img(figs.get(f"map:{g['key']}"), f"label map of {g['key']}")
+        + f"<figcaption><code>{escape(g['key'])}</code><div class='legend'>"
+        + "".join(
+            f"<span><i style='background:{MAP_COLORS[i]}'></i>{escape(c['name'])} "
+            f"{pct(c['share'])}</span>"
+            for i, c in enumerate(g["classes"])
+        )
+        + "</div></figcaption></figure>"
+        for g in lm["gallery"]
     )
     out.append(f"<div class='gallery'>{tiles}</div>")
     rows = [[c["class"], c["name"], pct(c["mean_area"])] for c in lm["top_classes"]]
     out.append("<h3>Classes by mean area</h3>" + table(["id", "class", "mean area"], rows))
-    return lead, "".join(out)
-
-
-def suspects(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
-    s = m["suspects"]
-    lead = (
-        "Samples where labelers disagree most: labels voted 1 by one labeler and 0 by another, "
-        "then the most uncertain votes. Keys find the sample in its shard."
-    )
-    if s["sources"] < 2:
-        return lead, absent("Fewer than two labelers: there is no disagreement to find.")
-    out = [f"<p>{num(s['samples_with_conflict'])} samples have at least one 1-vs-0 conflict.</p>"]
-    if not s["top"]:
-        out.append("<p>No sample has a conflict or an uncertain vote.</p>")
-        return lead, "".join(out)
-    rows = []
-    for x in s["top"]:
-        detail = "<br>".join(
-            f"<b>{escape(c['label'])}</b>: "
-            + ", ".join(f"{escape(src)} {v}" for src, v in c["votes"].items())
-            + (f"; final p {c['final']:.3f}" if c["final"] is not None else "")
-            for c in x["conflicts"]
-        )
-        hedged = ", ".join(f"{escape(u['source'])} {escape(u['label'])}" for u in x["uncertain"])
-        detail += ("<br>" if detail and hedged else "") + (f"uncertain: {hedged}" if hedged else "")
-        rows.append(
-            [x["key"], x["id"], x["conflicting_labels"], x["uncertain_votes"], Html(detail or "—")]
-        )
-    out.append(table(["key", "id", "conflicting labels", "uncertain votes", "votes"], rows))
     return lead, "".join(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from labelmill.labelers.aggregate.majority import majority
 from labelmill.labelers.aggregate.votes import ABSTAIN, source_names, vote
 from labelmill.schemas.records import NEGATIVE, POSITIVE, UNCERTAIN, LabelRecord
 
@@ -58,3 +59,12 @@ def sample_votes(doc: dict[str, Any]) -> Votes:
         final_scores={k: float(v) for k, v in (final.get("scores") or {}).items()},
         records=records,
     )
+
+
+def consensus(votes: Votes) -> dict[str, float]:
+    """P(label) per label: the final labels' probability, or without an aggregator the majority
+    vote's (abstain-aware, uncertain ignored), so every build has one reading to compare with."""
+    if votes.has_final:
+        return votes.final_scores
+    labels = sorted({label for cast in votes.by_source.values() for label in cast})
+    return dict(majority(votes.records, labels, "ignore").scores)

@@ -2,18 +2,20 @@
 
 Images: chest radiograph-like pictures drawn here, real DICOM files shipped inside pydicom, and
 real photos from scikit-image. Reports: written for this sample in radiology style. Two rows
-are broken on purpose (a missing file, a repeated id) so that the demo shows rejects.
+are broken on purpose (a missing file, a repeated id) so that builds show rejects.
+manifest.csv has every kind of input (the test suite builds it); demo.csv, gold.csv and
+photos.csv are the two demos' sets (`demo_sets.py`).
 
     .venv/bin/python sample_data/generate.py
 """
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
 import numpy as np
+from demo_sets import write_csv, write_demo_sets
 from PIL import Image, ImageDraw, ImageFilter
 
 HERE = Path(__file__).parent
@@ -237,10 +239,8 @@ def main() -> None:
     )
     rows.append({"id": "study-001", "image": "images/study-002.png", "report": "Duplicate id."})
     columns = ["id", "image", "report", "report_path", "labels", "site", "age"]
-    with open(HERE / "manifest.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(HERE / "manifest.csv", columns, rows)
+    write_demo_sets(HERE, rows[: len(REPORTS)])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """A small hand-made build folder whose audit numbers are worked out by hand in test_metrics.py.
 
-Four samples, three labelers (manifest harmonized, a report miner, a rules labeler), final
-labels from an aggregator that differs from majority vote twice, label maps on two samples,
-one reject, and a gold file. Only what the audit reads is written (no manifest.parquet).
+Four samples at two sites, three labelers (manifest harmonized, a report miner, a rules
+labeler), final labels from an aggregator that differs from majority vote twice, label maps on
+two samples, one reject, and a gold file. Only what the audit reads is written (no
+manifest.parquet).
 """
 
 from __future__ import annotations
@@ -27,24 +28,28 @@ UNMAPPED = "<script>x</script> & co"  # markup in data must reach the page escap
 # key -> (manifest raw strings and their mapping, report votes, rules votes, final labels, scores)
 SAMPLES: dict[str, dict[str, Any]] = {
     "s1": {
+        "site": "A",
         "manifest": [("a-raw", "A")],
         "reports": {"A": 1, "B": 0},
         "rules": {"A": 1, "B": 1},
         "final": {"A": 0.9, "B": 0.2},
     },
     "s2": {
+        "site": "A",
         "manifest": [("a-raw", "A")],
         "reports": {"A": 0, "B": 1},
         "rules": {"A": 0, "B": 1},
         "final": {"A": 0.6, "B": 0.7},
     },
     "s3": {
+        "site": "B",
         "manifest": [(UNMAPPED, None)],
         "reports": {"A": -1},
         "rules": {"A": 0},
         "final": {"A": 0.3},
     },
     "s4": {
+        "site": "B",
         "manifest": [("b raw", "B")],
         "reports": {"B": 1, "A": 0},
         "rules": {"A": 0, "B": 0},
@@ -121,7 +126,7 @@ def _doc(key: str, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
         "id": key,
         "key": key,
         "row": int(key[1:]),
-        "meta": "{}",
+        "meta": json.dumps({"site": spec["site"]}),
         "image": {"width": 16, "height": 16, "format": "png", "transforms": "[]", "dicom": "{}"},
         "report": {"present": True, "source": "inline", "chars": 0},
         "records": json.dumps(records, sort_keys=True),
@@ -130,15 +135,16 @@ def _doc(key: str, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return doc, "\n".join(report_lines)
 
 
-def make_build(root: Path) -> Path:
-    """Write the hand-made build folder into `root` and return it."""
+def make_build(root: Path, samples: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Write the hand-made build folder (or one of other `samples` in its format) into `root`."""
+    samples = SAMPLES if samples is None else samples
     (root / "shards").mkdir(parents=True)
     maps = {
         "s1": np.array([[[1, 1, 1, 1]] * 3 + [[2, 2, 2, 2]]], dtype=np.int16),
         "s2": np.zeros((1, 4, 4), dtype=np.int16),
     }
     with wds.TarWriter(str(root / "shards" / "shard-000000.tar")) as sink:
-        for key, spec in SAMPLES.items():
+        for key, spec in samples.items():
             doc, report = _doc(key, spec)
             members = {
                 "__key__": key,
@@ -208,3 +214,102 @@ def gold_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("gold") / "gold.csv"
     path.write_text(GOLD_CSV)
     return path
+
+
+# A large synthetic build in the same layout, to measure how the page grows with samples,
+# labels and classes (it must not: plots summarise, tables cap).
+SYN_FINDINGS = [f"Finding_{i}" for i in range(14)]
+SYN_CLASSES = [f"class {i}, a long ImageNet-style name" for i in range(1000)]
+SYN_RAW = [f"raw label {i}" for i in range(300)]
+SYN_SITES = [f"site-{i}" for i in range(30)]
+
+
+def synthetic_build(root: Path, n: int, per_shard: int = 1000, seed: int = 0) -> Path:
+    """`n` samples with a report miner, raw manifest labels, an image model with 1000 classes
+    and label maps, final labels, and site/view metadata."""
+    rng = np.random.default_rng(seed)
+    (root / "shards").mkdir(parents=True)
+    image = _png()
+    shards = []
+    for start in range(0, n, per_shard):
+        name = f"shards/shard-{start // per_shard:06d}.tar"
+        with wds.TarWriter(str(root / name)) as sink:
+            for i in range(start, min(n, start + per_shard)):
+                key = f"k{i:07d}"
+                found = rng.choice(len(SYN_FINDINGS), 4, replace=False)
+                mined = {SYN_FINDINGS[j]: int(rng.choice([1, 0, 0, -1])) for j in found}
+                report = " ".join(f"Sentence about {label}." for label in mined)
+                evidence, offset = [], 0
+                for label, status in mined.items():
+                    sentence = f"Sentence about {label}."
+                    start_at = offset + sentence.index(label)
+                    evidence.append(
+                        {
+                            "label": label,
+                            "status": status,
+                            "sentence": sentence,
+                            "start": start_at,
+                            "end": start_at + len(label),
+                            "section": "findings",
+                        }
+                    )
+                    offset += len(sentence) + 1
+                top = rng.choice(len(SYN_CLASSES), 5, replace=False)
+                records = [
+                    {"source": "manifest", "labels": {SYN_RAW[int(rng.integers(len(SYN_RAW)))]: 1}},
+                    {"source": "reports/demo", "labels": mined, "evidence": evidence},
+                    {
+                        "source": "image/demo",
+                        "labels": {SYN_CLASSES[c]: 1 for c in top},
+                        "scores": {SYN_CLASSES[c]: float(rng.random()) for c in top},
+                    },
+                ]
+                p = {label: round(float(rng.random()), 6) for label in mined}
+                final = {
+                    "source": "aggregate/dawid-skene",
+                    "labels": {k: int(v >= 0.5) for k, v in p.items()},
+                    "scores": p,
+                    "meta": {"method": "dawid-skene", "uncertain": "ignore"},
+                }
+                meta = {"site": SYN_SITES[i % len(SYN_SITES)], "view": "PA" if i % 3 else "AP"}
+                doc = {
+                    "id": key,
+                    "key": key,
+                    "row": i + 1,
+                    "meta": json.dumps(meta),
+                    "image": {"format": "png", "transforms": "[]", "dicom": "{}"},
+                    "report": {"present": True, "source": "inline", "chars": len(report)},
+                    "records": json.dumps(records),
+                    "final": json.dumps(final),
+                }
+                grid = rng.choice(top, size=(1, 15, 15)).astype(np.int16)
+                sink.write(
+                    {
+                        "__key__": key,
+                        "json": json.dumps(doc).encode(),
+                        "png": image,
+                        "txt": report.encode(),
+                        "labelmap_idx.npy": _npy(grid),
+                    }
+                )
+        shards.append({"shard": name, "nsamples": min(n, start + per_shard) - start})
+    run = {
+        "config": {"aggregate": {"method": "dawid-skene"}},
+        "labelers": [{"source": "image/demo", "model": "demo", "classes": SYN_CLASSES}],
+        "counts": {"read": n, "written": n, "rejected": 0, "balanced": True},
+        "shards": shards,
+    }
+    (root / "run.json").write_text(json.dumps(run))
+    return root
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> Any:
+    """The synthetic build writer: `synthetic(root, n, per_shard=1000)`."""
+    return synthetic_build
+
+
+@pytest.fixture(scope="session", name="make_build")
+def make_build_fixture() -> Any:
+    """The hand-made build writer, for tests that need other samples in the same layout."""
+    return make_build

@@ -67,6 +67,12 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
     assert narrow[1] - narrow[0] < wide[1] - wide[0]
 
 
+def test_all_correct_small_cells_keep_a_wide_interval() -> None:
+    tiny = scores(3, 0, 0, 27, seed=1)
+    assert tiny["f1"] == 1.0
+    assert tiny["ci95"]["f1"][0] < 0.8 and tiny["ci95"]["precision"][0] < 0.5
+
+
 def test_undefined_scores_are_null() -> None:
     empty = scores(0, 0, 0, 5, seed=1)
     assert (empty["precision"], empty["recall"], empty["f1"]) == (None, None, None)

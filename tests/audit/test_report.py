@@ -3,15 +3,18 @@ a self-contained and deterministic page, and the command line."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
-from html import escape
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
-from labelmill.audit import audit
+from labelmill.audit import AuditConfig, audit
+from labelmill.audit.report import CSV_COLUMNS, suspects_csv
 from labelmill.pipelines.cli import app
 
 
@@ -29,7 +32,8 @@ def test_sample_build_says_what_it_lacks(sample_build: Path, tmp_path: Path) -> 
         "No final labels: the build ran without an aggregator",
         "No gold file given",
         "No label maps in this build",
-        "Fewer than two labelers",
+        "No label-model estimates",
+        "No slices asked for",
     ):
         assert lack in page
     assert metrics["summary"]["gold_matched"] is None
@@ -60,11 +64,13 @@ def test_page_is_self_contained_and_deterministic(
     assert "<script" not in text  # the fixture's raw label "<script>x</script> & co" is escaped
     assert "&lt;script&gt;x&lt;/script&gt; &amp; co" in text
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
-    images = re.findall(r'<img src="data:image/png;base64,', text)
-    assert len(images) >= 10  # label counts, co-occurrence, kappa, mining, calibration, gallery
+    plots = re.findall(r'<img src="data:image/png;base64,', text)
+    pictures = re.findall(r'<img src="data:image/(?:webp|png);base64,', text)
+    assert len(plots) >= 8  # label counts, co-occurrence, kappa, mining, calibration, F1
+    assert len(pictures) >= len(plots) + 2 + 4  # + gallery overlays + suspect thumbnails
     for heading in ("Provenance", "Labelers", "Harmonization", "Gold metrics", "Suspect samples"):
         assert f"<h2>{heading}</h2>" in text
-    assert "Sections without data" not in text
+    assert "Sections without data: Slices." in text
 
 
 def test_cli_writes_the_report(hand_build: Path, gold_csv: Path, tmp_path: Path) -> None:
@@ -75,6 +81,7 @@ def test_cli_writes_the_report(hand_build: Path, gold_csv: Path, tmp_path: Path)
     assert (out / "index.html").is_file()
     assert json.loads((out / "metrics.json").read_text())["gold"]["matched"] == 4
     assert "audited 4 samples from 3 labelers" in result.output
+    assert "gold columns mapped (" in result.output  # the hand build's ontology does not load
 
 
 def test_cli_rejects_bad_inputs(hand_build: Path, tmp_path: Path) -> None:
@@ -107,4 +114,58 @@ def test_harmonizer_decisions_from_the_work_folder(hand_build: Path, tmp_path: P
     assert h["harmonizer"] == {"ontology": "demo", "llm": "none"}
     assert h["methods"] == {"embedding": 1, "lexical": 1, "unmapped": 1}
     page = (tmp_path / "report" / "index.html").read_text()
-    assert escape('{"llm": "none", "ontology": "demo"}') in page
+    assert "Harmonizer: llm <code>none</code>; ontology <code>demo</code>" in page
+
+
+def test_suspects_csv_lists_every_vote_of_the_top_suspects(
+    hand_build: Path, gold_csv: Path, tmp_path: Path
+) -> None:
+    audit(str(hand_build), str(tmp_path), str(gold_csv))
+    rows = list(csv.DictReader((tmp_path / "suspects.csv").open()))
+    first = [r for r in rows if r["rank"] == "1"]
+    assert {r["key"] for r in first} == {"s4"}
+    by_source = {r["source"]: r for r in first}
+    assert by_source["rules"]["vote"] == "0" and by_source["rules"]["confident_issue"] == "True"
+    assert by_source["reports/demo"]["evidence"] == "There is finding B."
+    assert by_source["rules"]["self_confidence"] == "0.05"
+    assert [r["key"] for r in rows if r["rank"] == "3"][0] == "s2"
+
+
+def test_csv_cells_that_would_run_as_formulas_are_quoted() -> None:
+    rows = [{k: "" for k in CSV_COLUMNS} | {"evidence": "=HYPERLINK(1)", "key": "k"}]
+    text = suspects_csv(rows).decode()
+    assert "'=HYPERLINK(1)" in text and ",k," in text
+
+
+def test_cli_prints_how_gold_columns_were_mapped(
+    hand_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABELMILL_CACHE", str(tmp_path / "cache"))
+    build = tmp_path / "build"
+    shutil.copytree(hand_build, build)
+    run = json.loads((build / "run.json").read_text())
+    run["config"]["harmonize"] = {"ontology": "chestxray14", "llm": "none"}
+    (build / "run.json").write_text(json.dumps(run))
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,effusion,no pneumothorax\ns1,1,0\n")
+    args = ["audit", str(build), "-o", str(tmp_path / "r"), "--gold", str(gold)]
+    result = CliRunner().invoke(app, [*args, "--slice-by", "site", "--min-support", "2"])
+    assert result.exit_code == 0, result.output
+    assert "gold columns mapped onto chestxray14:" in result.output
+    assert re.search(r"effusion\s+-> Effusion\s+lexical 1.00", result.output)
+    assert "unmatched: no pneumothorax" in result.output
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["summary"]["slice_by"] == ["site"] and metrics["summary"]["min_support"] == 2
+    assert not metrics["summary"]["agreement"]["low_support"]  # n=13 >= 2
+
+
+def test_page_size_does_not_grow_with_the_build(tmp_path: Path, synthetic: Any) -> None:
+    """Plots summarise and tables cap: 4x the samples (1000 classes, 300 raw labels, 30 sites)
+    leaves the page about the same size, far under 1 MB."""
+    sizes = []
+    for n in (100, 400):
+        build = synthetic(tmp_path / f"b{n}", n, per_shard=150)
+        audit(str(build), str(tmp_path / f"r{n}"), config=AuditConfig(slice_by=("site",)))
+        sizes.append((tmp_path / f"r{n}" / "index.html").stat().st_size)
+    assert sizes[1] < 1_000_000
+    assert sizes[1] < 1.15 * sizes[0], sizes

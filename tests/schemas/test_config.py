@@ -78,5 +78,5 @@ def test_unknown_yaml_option(tmp_path: Path) -> None:
 def test_the_demo_config_points_into_sample_data() -> None:
     demo = Path(__file__).resolve().parents[2] / "sample_data" / "build.yaml"
     config = load_config(str(demo))
-    assert Path(config.input) == demo.parent / "manifest.csv" and Path(config.input).is_file()
+    assert Path(config.input) == demo.parent / "demo.csv" and Path(config.input).is_file()
     assert Path(config.output).resolve() == demo.parents[1] / "demo-out"
