@@ -28,6 +28,7 @@ from labelmill.filesystems import check_build_filesystems
 from labelmill.manifests.parts import absolute
 from labelmill.manifests.tables import TableError
 from labelmill.pipelines.graph import build_graph
+from labelmill.pipelines.job_description import describe_pipeline, format_description, job_proto
 from labelmill.pipelines.lock import output_lock
 from labelmill.pipelines.plan import make_plan
 from labelmill.pipelines.progress import Progress
@@ -44,6 +45,15 @@ class BuildNotFinished(RuntimeError):
     def __init__(self, message: str, result: Any = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class DryRun(BuildNotFinished):
+    """A job translated but not submitted (`--dry_run`): `description` lists what it would run
+    (transforms, worker image, staged files, worker options), so a user can check it for free."""
+
+    def __init__(self, message: str, result: Any, description: str) -> None:
+        super().__init__(message, result)
+        self.description = description
 
 
 def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -77,8 +87,12 @@ def check_finished(result: Any, options: PipelineOptions | None = None) -> None:
     the template, so both are told apart by their options before the state is read."""
     if options is not None:
         if options.view_as(TestOptions).dry_run:
-            raise BuildNotFinished(
-                "--dry_run: the pipeline was checked, not run; nothing was built", result
+            proto = job_proto(result)
+            description = format_description(describe_pipeline(proto, options)) if proto else ""
+            raise DryRun(
+                "--dry_run: the pipeline was checked, not run; nothing was built",
+                result,
+                description,
             )
         template = options.view_as(GoogleCloudOptions).template_location
         if template:

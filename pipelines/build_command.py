@@ -211,7 +211,7 @@ def build(
     --direct_running_mode multi_processing), --runner DataflowRunner, --project P, ...
     """
     from labelmill.pipelines.beam_flags import FlagError
-    from labelmill.pipelines.build import BuildNotFinished
+    from labelmill.pipelines.build import BuildNotFinished, DryRun
     from labelmill.pipelines.cli import STARTED
     from labelmill.pipelines.preflight import PreflightError
 
@@ -222,6 +222,10 @@ def build(
     try:
         cfg = _start(ctx, flags)
         summary = _run(cfg, ctx.args, overwrite, quiet, verify_resume)
+    except DryRun as exc:  # asked for: what the job would run, and no outputs claimed
+        typer.echo(exc.description)
+        typer.echo(f"not built: {exc}", err=True)
+        raise typer.Exit(0) from exc
     except BuildNotFinished as exc:
         typer.echo(f"not built: {exc}", err=True)
         raise typer.Exit(3) from exc

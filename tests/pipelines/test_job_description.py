@@ -3,11 +3,14 @@ is submitted or staged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from labelmill.pipelines.job_description import describe_pipeline, format_description, job_proto
 
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 IMAGE = "europe-west4-docker.pkg.dev/my-project-123456/labelmill/worker:0.1.0-gpu"
 DATAFLOW = [
     "--runner=DataflowRunner",
@@ -46,3 +49,25 @@ def test_dry_run_translates_offline_and_describes_the_job() -> None:
     text = format_description(description)
     assert IMAGE in text and "worker_accelerator=type:nvidia-l4" in text
     assert text.index("ShardIds") < text.index("BuildShards")
+
+
+def test_labelmill_build_dry_run_prints_the_job_and_claims_nothing() -> None:
+    """The whole build graph, translated offline for Dataflow from a gs:// input: exit 0, the
+    stages and the worker image printed, no shard, manifest or run.json written."""
+    import fsspec
+    from typer.testing import CliRunner
+
+    from labelmill.pipelines.cli import app
+    from labelmill.testing.object_stores import fake_gcs, upload
+
+    with fake_gcs() as bucket:
+        upload(SAMPLE, f"{bucket}/data")
+        output = f"{bucket}/out"
+        args = ["build", "-i", f"{bucket}/data/manifest.csv", "-o", output, "--quiet"]
+        result = CliRunner().invoke(app, args + DATAFLOW)
+        assert result.exit_code == 0, result.output
+        assert IMAGE in result.stdout and "worker_accelerator=type:nvidia-l4" in result.stdout
+        assert "not built: --dry_run" in result.stderr
+        fs, root = fsspec.core.url_to_fs(output)
+        written = [p for p in fs.find(root) if "/_work/" not in p]
+        assert written == []
