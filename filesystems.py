@@ -67,7 +67,8 @@ def check_build_filesystems(config: BuildConfig) -> set[str]:
     seen |= require_filesystems([config.output], "the output")
 
     def row_urls() -> Iterable[str]:
-        for row in islice(iter_inputs(config.input, config.manifest_encoding), PEEK_ROWS):
+        rows = iter_inputs(config.input, config.manifest_encoding, config.columns, config.sep)
+        for row in islice(rows, PEEK_ROWS):
             if isinstance(row, InputRow):
                 yield from (row.resolve(p) for p in (row.image, row.report_path) if p)
 
