@@ -25,6 +25,7 @@ from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 REQUIRED_COLUMNS = ("id", "image")
 KNOWN_COLUMNS = {"id", "image", "report", "report_path", "labels"}
+TEXT_COLUMNS = ("id", "image", "report", "report_path")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -39,11 +40,22 @@ def iter_inputs(path: str, encoding: str = "utf-8") -> Iterator[InputRow | Rejec
         yield from _read_folder(fs, path)
         return
     base = _parent(path)
-    for number, record in iter_table(path, REQUIRED_COLUMNS, encoding):
+    for number, record in iter_table(path, REQUIRED_COLUMNS, encoding, text=TEXT_COLUMNS):
+        if not isinstance(record, BadRow) and (problem := _path_problem(record)):
+            record = BadRow(problem)
         if isinstance(record, BadRow):
             yield Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, record)
         else:
             yield _to_row(number, record, base)
+
+
+def _path_problem(record: dict[str, Any]) -> str:
+    """A NUL byte cannot be in any file name, and would make `open()` raise, not reject."""
+    for column in ("id", "image", "report_path"):
+        value = record.get(column)
+        if isinstance(value, str) and "\x00" in value:
+            return f"column {column!r} holds a NUL byte"
+    return ""
 
 
 def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
