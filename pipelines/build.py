@@ -23,6 +23,7 @@ from labelmill.fileio import file_digest, join, read_json
 from labelmill.labelers.base import Labeler, create
 from labelmill.pipelines import label_model_stage
 from labelmill.pipelines.harmonize_stage import RunOptions
+from labelmill.pipelines.orphans import watch_launcher
 from labelmill.pipelines.outputs import write_outputs
 from labelmill.pipelines.plan import WORK, Plan, make_plan
 from labelmill.pipelines.progress import Progress
@@ -69,6 +70,7 @@ class BuildShardFn(beam.DoFn):
         self.labelers: list[Labeler] | None = None
 
     def setup(self) -> None:
+        watch_launcher()
         self.plan = load_plan(self.output)
         self.finalize = make_finalizer(self.plan.config)
 
@@ -102,7 +104,8 @@ def pending_shards(plan: Plan) -> list[int]:
     Temporary files left by a killed run are removed first.
     """
     fs, out = fsspec.core.url_to_fs(plan.config.output)
-    for leftover in fs.glob(f"{out}/shards/*.tmp-*") + fs.glob(f"{out}/{WORK}/*.tmp-*"):
+    leftovers = [fs.glob(f"{out}/{sub}*.tmp-*") for sub in ("", "shards/", f"{WORK}/")]
+    for leftover in sum(leftovers, []):
         fs.rm(leftover)
     todo = []
     for index in range(len(plan.shard_names)):
@@ -123,6 +126,7 @@ class FinalizeShardFn(beam.DoFn):
         self.output = output
 
     def setup(self) -> None:
+        watch_launcher()
         self.plan = load_plan(self.output)
 
     def process(self, index: int) -> Any:

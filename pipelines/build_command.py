@@ -92,6 +92,10 @@ def build(
     overwrite: Annotated[
         bool, typer.Option(help="Replace a build made with another config.")
     ] = False,
+    allow_root: Annotated[
+        list[str] | None,
+        typer.Option(help="A folder outside the manifest's that image/report paths may use."),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Build shards, manifest.parquet, rejects.parquet, index.json and run.json in OUTPUT.
@@ -107,7 +111,10 @@ def build(
     )
     logging.getLogger("labelmill").setLevel(logging.WARNING)
     from labelmill.pipelines.build import run
+    from labelmill.pipelines.cli_errors import one_line
+    from labelmill.pipelines.orphans import mark_launcher
     from labelmill.pipelines.plan import ResumeError
+    from labelmill.pipelines.preflight import preflight
     from labelmill.pipelines.progress import summary_table
 
     try:
@@ -121,6 +128,7 @@ def build(
             image_format=image_format,
             name=name,
             batch_size=batch_size,
+            allow_roots=tuple(allow_root) if allow_root else None,
         )
         image_options = {
             "topk": topk,
@@ -132,9 +140,14 @@ def build(
         cfg = _labeler_flags(
             cfg, image_model, image_options, report_ontology, harmonize, llm, aggregate
         )
+        preflight(cfg)
+        mark_launcher()
         summary = run(cfg, ctx.args, overwrite=overwrite, show_progress=not quiet)
-    except (ConfigError, ResumeError, ValueError, FileNotFoundError) as exc:
+    except (ConfigError, ResumeError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        typer.echo(f"error: {one_line(exc)}", err=True)
         raise typer.Exit(2) from exc
     from rich.console import Console
 

@@ -28,7 +28,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Build weakly labeled WebDataset shards from images and reports, and audit their labels."""
@@ -39,5 +38,14 @@ for _module in COMMANDS:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. Whatever a command did not handle still ends as one line
+    naming the problem (LABELMILL_TRACEBACK=1 shows the traceback)."""
+    from labelmill.pipelines.cli_errors import one_line, show_traceback
+
+    try:
+        app()
+    except Exception as exc:
+        if show_traceback():
+            raise
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        raise SystemExit(2) from None

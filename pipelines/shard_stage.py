@@ -47,6 +47,8 @@ def load_options(plan: Plan, labelers: Sequence[Labeler]) -> LoadOptions:
         max_pixels=config.max_pixels,
         jpeg_quality=config.jpeg_quality,
         keep_pixels=any(labeler.needs_pixels for labeler in labelers),
+        allow_roots=config.allow_roots,
+        max_file_bytes=config.max_file_bytes,
     )
 
 

@@ -48,8 +48,17 @@ class BuildConfig:
     aggregate: dict[str, Any] | None = None
     batch_size: int = 32
     load_threads: int = 4
+    allow_roots: tuple[str, ...] = ()
+    max_file_bytes: int = 256_000_000
 
     def __post_init__(self) -> None:
+        if isinstance(self.allow_roots, str) or not isinstance(self.allow_roots, list | tuple):
+            raise ConfigError("allow_roots must be a list of folders")
+        object.__setattr__(self, "allow_roots", tuple(str(r) for r in self.allow_roots))
+        if isinstance(self.max_file_bytes, bool) or not isinstance(self.max_file_bytes, int):
+            raise ConfigError("max_file_bytes must be a whole number of bytes")
+        if self.max_file_bytes < 1:
+            raise ConfigError("max_file_bytes must be positive")
         if self.shard_max_samples < 1:
             raise ConfigError("shard_max_samples must be at least 1")
         if self.shard_max_bytes is not None and self.shard_max_bytes < 1:
