@@ -21,13 +21,13 @@ from typing import Any
 import fsspec
 
 from labelmill.manifests.lines import MAX_LINE_BYTES, LineError, decoded_lines
+from labelmill.manifests.table_checks import TableError as TableError
 from labelmill.manifests.table_checks import (
     check_columns,
     check_readable,
     json_records,
     row_problem,
 )
-from labelmill.manifests.table_checks import TableError as TableError
 
 FORMATS = {
     "csv": "csv",

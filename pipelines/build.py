@@ -23,7 +23,6 @@ from labelmill.fileio import file_digest, join, read_json
 from labelmill.labelers.base import Labeler, create
 from labelmill.pipelines import label_model_stage
 from labelmill.pipelines.harmonize_stage import RunOptions
-from labelmill.pipelines.orphans import watch_launcher
 from labelmill.pipelines.outputs import write_outputs
 from labelmill.pipelines.plan import WORK, Plan, make_plan
 from labelmill.pipelines.progress import Progress
@@ -70,7 +69,6 @@ class BuildShardFn(beam.DoFn):
         self.labelers: list[Labeler] | None = None
 
     def setup(self) -> None:
-        watch_launcher()
         self.plan = load_plan(self.output)
         self.finalize = make_finalizer(self.plan.config)
 
@@ -126,7 +124,6 @@ class FinalizeShardFn(beam.DoFn):
         self.output = output
 
     def setup(self) -> None:
-        watch_launcher()
         self.plan = load_plan(self.output)
 
     def process(self, index: int) -> Any:

@@ -110,8 +110,9 @@ def build(
         level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s", force=True
     )
     logging.getLogger("labelmill").setLevel(logging.WARNING)
+    logging.getLogger("apache_beam").setLevel(logging.CRITICAL)  # failures end as one line below
     from labelmill.pipelines.build import run
-    from labelmill.pipelines.cli_errors import one_line
+    from labelmill.pipelines.cli_errors import one_line, show_traceback
     from labelmill.pipelines.orphans import mark_launcher
     from labelmill.pipelines.plan import ResumeError
     from labelmill.pipelines.preflight import preflight
@@ -144,9 +145,11 @@ def build(
         mark_launcher()
         summary = run(cfg, ctx.args, overwrite=overwrite, show_progress=not quiet)
     except (ConfigError, ResumeError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {one_line(exc)}", err=True)
         raise typer.Exit(2) from exc
-    except OSError as exc:
+    except Exception as exc:  # a full disk, a worker's failure: one line, state stays resumable
+        if show_traceback():
+            raise
         typer.echo(f"error: {one_line(exc)}", err=True)
         raise typer.Exit(2) from exc
     from rich.console import Console

@@ -15,10 +15,18 @@ TRACEBACK_ENV = "LABELMILL_TRACEBACK"
 
 
 def root_cause(exc: BaseException) -> BaseException:
-    """The innermost exception of a `raise ... from` / `during handling` chain."""
-    seen = {id(exc)}
-    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
-        seen.add(id(inner))
+    """The exception to report: the first of labelmill's own (their messages name the file and
+    the problem), else the innermost cause behind the wrappers (Beam re-raises a worker's
+    error as a RuntimeError raised while handling it)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if type(exc).__module__.startswith("labelmill"):
+            return exc
+        wrapper = type(exc) is RuntimeError or isinstance(exc, OSError)
+        inner = exc.__cause__ or (exc.__context__ if wrapper else None)
+        if inner is None:
+            return exc
         exc = inner
     return exc
 
@@ -34,6 +42,8 @@ def one_line(exc: BaseException) -> str:
         return f"{root.strerror}{where}"
     lines = [line.strip() for line in str(root).splitlines() if line.strip()]
     text = lines[0] if lines else ""
+    if text and type(root).__module__.startswith("labelmill"):
+        return text  # our own errors' messages already name the file and the problem
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
 
 

@@ -49,13 +49,17 @@ def describe_sample(key: str, members: dict[str, bytes]) -> Table:
     if not isinstance(info, dict):
         raise ValueError(f"sample {key!r} has no JSON object member")
     image = info.get("image") if isinstance(info.get("image"), dict) else {}
-    table = Table(title=plain(f"{key}  (id {info.get('id')!r})"), show_header=False,
-                  title_justify="left")
+    table = Table(
+        title=plain(f"{key}  (id {info.get('id')!r})"), show_header=False, title_justify="left"
+    )
     table.add_row("members", plain(", ".join(f"{s} ({len(d):,} B)" for s, d in members.items())))
-    table.add_row("image", plain(
-        f"{image.get('width')}x{image.get('height')} {image.get('format')}"
-        f" from {image.get('original_format')} {image.get('source')}"
-    ))
+    table.add_row(
+        "image",
+        plain(
+            f"{image.get('width')}x{image.get('height')} {image.get('format')}"
+            f" from {image.get('original_format')} {image.get('source')}"
+        ),
+    )
     report = members.get("txt", b"").decode("utf-8", "replace").strip()
     table.add_row("report", plain(report or "(none)"))
     for record in _dicts(info.get("records")):

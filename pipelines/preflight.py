@@ -58,8 +58,9 @@ def check_llm(config: BuildConfig) -> None:
         socket.create_connection((parts.hostname or "", port), CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ConfigError(f"--llm {llm}: cannot connect to {parts.hostname}:{port} ({reason})") \
-            from exc
+        raise ConfigError(
+            f"--llm {llm}: cannot connect to {parts.hostname}:{port} ({reason})"
+        ) from exc
 
 
 def preflight(config: BuildConfig) -> None:

@@ -106,7 +106,11 @@ def read_shard(name: str, fh: IO[bytes], image_ext: str | None) -> ShardContents
     except (UnsafeShardError, OSError) as exc:
         found.problems.append(f"{name}: unreadable: {exc}")
     found.digest %= 1 << 256
-    found.size, found.sha256, found.md5 = stream.size, stream.sha256.hexdigest(), stream.md5.hexdigest()
+    found.size, found.sha256, found.md5 = (
+        stream.size,
+        stream.sha256.hexdigest(),
+        stream.md5.hexdigest(),
+    )
     return found
 
 

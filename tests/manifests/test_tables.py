@@ -4,8 +4,8 @@ one message naming the file and the line; never a crash, a hang or a silent misc
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -87,7 +87,9 @@ def test_blank_lines_do_not_shift_row_numbers(tmp_path):
 def test_jsonl_nested_100k_deep_is_a_row_reject(tmp_path):
     path = tmp_path / "m.jsonl"
     deep = "[" * 100_000 + "]" * 100_000
-    path.write_text(f'{{"id": "a", "image": "a.png", "meta": {deep}}}\n{{"id": "b", "image": "b"}}\n')
+    path.write_text(
+        f'{{"id": "a", "image": "a.png", "meta": {deep}}}\n{{"id": "b", "image": "b"}}\n'
+    )
     found = rows_of(path)
     assert "nested too deeply" in found[0][1] and found[1][1]["id"] == "b"
     middling = "[" * 200 + "]" * 200  # readable JSON, but deeper than any stage should carry
@@ -192,7 +194,7 @@ def test_symlink_loop_fifo_and_folder_are_refused(tmp_path):
 # or read with exactly one row (record or BadRow) per data row written. A stray quote can break a
 # row's quoted line break open, making more physical rows than were written (each is then counted
 # on its own), but no written row may ever disappear into another one.
-FIELD = st.text(alphabet='ab "\',;\t\r\n', max_size=8)
+FIELD = st.text(alphabet="ab \"',;\t\r\n", max_size=8)
 
 
 def quoted(field: str, always: bool) -> str:

@@ -45,9 +45,9 @@ def dataset(tmp_path: Path) -> Path:
     return data
 
 
-def reason(row: InputRow, options: LoadOptions = LoadOptions()) -> str:
+def reason(row: InputRow, options: LoadOptions | None = None) -> str:
     try:
-        load_sample(row, "k", options)
+        load_sample(row, "k", options or LoadOptions())
     except RejectError as exc:
         return exc.reason
     return "written"

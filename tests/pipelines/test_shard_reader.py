@@ -103,7 +103,9 @@ def rewrite_build(build: Path, extra: dict[str, bytes]) -> None:
         if row["key"] == first:
             row["members"] = sorted(f"{first}.{s}" for s in samples[first])
             row["member_sizes"] = [len(samples[first][m.partition(".")[2]]) for m in row["members"]]
-    pq.write_table(pq.read_table(build / "manifest.parquet").from_pylist(table), build / "manifest.parquet")
+    pq.write_table(
+        pq.read_table(build / "manifest.parquet").from_pylist(table), build / "manifest.parquet"
+    )
 
 
 def npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:
@@ -125,11 +127,14 @@ def test_verify_reports_broken_members_without_a_traceback(tmp_path, sample_buil
 
     build = tmp_path / "build"
     shutil.copytree(sample_build, build)
-    rewrite_build(build, {
-        "json": b"[" * 100_000,
-        "labelmap_idx.npy": npy(np.array([object()]), allow_pickle=True),
-        "png": wide_png(20_000, 20_000),
-    })
+    rewrite_build(
+        build,
+        {
+            "json": b"[" * 100_000,
+            "labelmap_idx.npy": npy(np.array([object()]), allow_pickle=True),
+            "png": wide_png(20_000, 20_000),
+        },
+    )
     problems = "\n".join(verify(str(build)))
     assert "json does not decode: ValueError" in problems
     assert "labelmap_idx.npy does not decode" in problems and "allow_pickle" in problems
@@ -165,10 +170,15 @@ def test_verify_on_damaged_shards_and_device_names_lists_problems(tmp_path, samp
 
 def test_inspect_prints_hostile_text_inert(tmp_path):
     report = "[/] [bold]x[/bold] [link=https://evil.example]click[/link] \x1b]0;owned\x07 \x1b[2J"
-    shard = write_shard(tmp_path / "h.tar", {
-        "k": {"json": doc("k\x1b[31m", records=[{"source": "[red]s", "labels": {"[/]": 1}}]),
-              "txt": report.encode()},
-    })
+    shard = write_shard(
+        tmp_path / "h.tar",
+        {
+            "k": {
+                "json": doc("k\x1b[31m", records=[{"source": "[red]s", "labels": {"[/]": 1}}]),
+                "txt": report.encode(),
+            },
+        },
+    )
     result = CliRunner().invoke(app, ["inspect", str(shard)])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
@@ -177,11 +187,14 @@ def test_inspect_prints_hostile_text_inert(tmp_path):
 
 
 def test_inspect_names_samples_whose_json_is_broken_and_exits_non_zero(tmp_path):
-    shard = write_shard(tmp_path / "j.tar", {
-        "a": {"json": b"{not json", "txt": b""},
-        "b": {"json": b"[" * 100_000, "txt": b""},
-        "c": {"json": doc("c"), "txt": b"fine"},
-    })
+    shard = write_shard(
+        tmp_path / "j.tar",
+        {
+            "a": {"json": b"{not json", "txt": b""},
+            "b": {"json": b"[" * 100_000, "txt": b""},
+            "c": {"json": doc("c"), "txt": b"fine"},
+        },
+    )
     result = CliRunner().invoke(app, ["inspect", str(shard)])
     assert result.exit_code == 1
     assert "j.tar: a:" in result.output and "nested too deeply" in result.output
