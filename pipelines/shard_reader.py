@@ -148,9 +148,9 @@ def decode_json(data: bytes) -> Any:
 
 def decode_member(suffix: str, data: bytes) -> Any:
     """Decode one member by its suffix, as a trainer would; raises on a broken member. Never
-    unpickles (an object `.npy` raises), and an image declaring more than MAX_DECODED_PIXELS is
-    refused before its pixels are decoded."""
-    ext = suffix.rsplit(".", 1)[-1]
+    unpickles (an object `.npy` raises, and so does any suffix not listed here, such as `.pkl`),
+    and an image declaring more than MAX_DECODED_PIXELS is refused before it is decoded."""
+    ext = suffix.rsplit(".", 1)[-1].lower()
     if ext == "json":
         return decode_json(data)
     if ext == "txt":
@@ -160,10 +160,24 @@ def decode_member(suffix: str, data: bytes) -> Any:
     if ext in ("png", "jpg", "jpeg"):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if width * height > MAX_DECODED_PIXELS:
-                    raise ValueError(f"declares {width}x{height} pixels, a decompression bomb")
-                image.load()
-                return image.size
-    return data
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_DECODED_PIXELS:
+                raise ValueError(f"declares {width}x{height} pixels, a decompression bomb")
+            image.load()
+            return image
+    raise ValueError(f"refusing to decode a .{ext} member: not a type labelmill writes")
+
+
+def decode_sample(sample: dict[str, Any]) -> dict[str, Any]:
+    """A webdataset or wids sample with every member decoded by `decode_member`; `__key__` and
+    the other `__` fields pass through. Use it instead of webdataset's `.decode("pil")` or wids'
+    default decoder: both unpickle `.pkl`/`.pyd` members, so a planted member runs code."""
+    decoded = {}
+    for name, value in sample.items():
+        if name.startswith("__"):
+            decoded[name] = value
+            continue
+        data = value.read() if hasattr(value, "read") else value
+        decoded[name] = decode_member(name.lstrip("."), data)
+    return decoded
