@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 from typing import Annotated, Any
 
 import fsspec
@@ -96,17 +97,17 @@ def inspect_command(
     """Print the first N samples: members, image, report, every labeler's labels, final."""
     console = Console(highlight=False)
     shown, broken = 0, 0
+    samples = (
+        (url, key, members) for url in shard_urls(target) for key, members in iter_samples(url)
+    )
     try:
-        for url in shard_urls(target):
-            for key, members in iter_samples(url):
-                if shown >= n:
-                    return
-                try:
-                    console.print(describe_sample(key, members))
-                except (ValueError, TypeError, UnicodeDecodeError) as exc:
-                    typer.echo(f"{url}: {plain(key, 80)}: {plain(exc)}", err=True)
-                    broken += 1
-                shown += 1
+        for url, key, members in islice(samples, max(n, 0)):
+            try:
+                console.print(describe_sample(key, members))
+            except (ValueError, TypeError, UnicodeDecodeError) as exc:
+                typer.echo(f"{url}: {plain(key, 80)}: {plain(exc)}", err=True)
+                broken += 1
+            shown += 1
     except UnsafeShardError as exc:
         typer.echo(f"error: {plain(exc, 400)}", err=True)
         raise typer.Exit(2) from exc
