@@ -1,7 +1,8 @@
 """Checks a build makes before any work starts, each failing with one line that names the
-problem: an output that is a file or not writable, `--device cuda` on a machine without a GPU,
-an `--llm` server that cannot be reached. Found later, each would surface from inside a Beam
-worker as a traceback, after minutes of work."""
+problem: a manifest that is not a readable regular file, an output that is a file or not
+writable, `--device cuda` on a machine without a GPU, an `--llm` server that cannot be reached.
+Found later, each would hang the fingerprint or surface from inside a Beam worker as a
+traceback, after minutes of work."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ def check_output(output: str) -> None:
     if not os.access(probe, os.W_OK | os.X_OK):
         where = "" if probe == path else f" (its nearest existing folder {probe} is not)"
         raise ConfigError(f"--output {output} is not writable by this user{where}")
+
+
+def check_input(path: str) -> None:
+    """A local manifest must be a readable regular file before anything hashes it (a FIFO would
+    block the fingerprint forever); folders and URLs are checked when they are read."""
+    if "://" in path or os.path.isdir(path):
+        return
+    import fsspec
+
+    from labelmill.manifests.table_checks import check_readable
+
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    check_readable(fs, fs_path, path)
 
 
 def check_device(config: BuildConfig) -> None:
@@ -65,6 +79,7 @@ def check_llm(config: BuildConfig) -> None:
 
 def preflight(config: BuildConfig) -> None:
     """Every check above, cheapest first."""
+    check_input(config.input)
     check_output(config.output)
     check_device(config)
     check_llm(config)

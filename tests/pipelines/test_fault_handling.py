@@ -46,6 +46,18 @@ def test_an_output_that_is_a_file_or_not_writable_is_one_line(tmp_path, monkeypa
         check_output(str(tmp_path / "new" / "out"))
 
 
+@pytest.mark.timeout(60)
+def test_a_manifest_that_is_a_fifo_loop_or_unreadable_is_one_line(tmp_path):
+    fifo = tmp_path / "m.csv"
+    os.mkfifo(fifo)
+    args = ["build", "-o", str(tmp_path / "out"), "--quiet", "-i"]
+    line = one_error_line(CliRunner().invoke(app, [*args, str(fifo)]))
+    assert "m.csv: not a regular file" in line
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    assert "a symlink loop" in one_error_line(CliRunner().invoke(app, [*args, str(loop)]))
+
+
 def fail_with_enospc(monkeypatch, target, name, after: int = 0):
     calls = {"n": 0}
     original = getattr(target, name)
