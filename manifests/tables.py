@@ -100,14 +100,14 @@ def _checked(records: Iterator[tuple[int, str, Any]], required: Sequence[str]) -
     """Number the parsed JSON values as rows; each that is not a usable object is a BadRow."""
     for number, (_, where, record) in enumerate(records, start=1):
         if isinstance(record, BadRow):
-            yield number, BadRow(f"{where}: {record}")
+            yield number, BadRow(f"{record} ({where})")
         elif not isinstance(record, dict):
-            yield number, BadRow(f"{where}: not a JSON object")
+            yield number, BadRow(f"not a JSON object ({where})")
         elif missing := [c for c in required if c not in record]:
             keys = ", ".join(map(str, record)) or "none"
-            yield number, BadRow(f"{where}: no {', '.join(map(repr, missing))} (keys: {keys})")
+            yield number, BadRow(f"no {', '.join(map(repr, missing))}, keys: {keys} ({where})")
         elif problem := row_problem(record):
-            yield number, BadRow(f"{where}: {problem}")
+            yield number, BadRow(f"{problem} ({where})")
         else:
             yield number, record
 
@@ -167,7 +167,7 @@ def _csv(lines: Iterator[str], path: str, required: Sequence[str], delimiter: st
         if problem:
             if problem == "unexpected end of data":
                 problem = "a quoted field opens here and is never closed"
-            yield number, BadRow(f"line {start}: {problem}")
+            yield number, BadRow(f"{problem} (line {start})")
             continue
         yield number, {k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}
 
@@ -178,16 +178,26 @@ def _recording(lines: Iterator[str], consumed: list[str]) -> Iterator[str]:
         yield line
 
 
+def _fields(line: str, delimiter: str) -> list[str]:
+    """A line's fields read on their own (leniently: it may hold half of a quoted field)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return line.split(delimiter)
+
+
 def _swallowed(later: list[str], header: list[str], delimiter: str) -> str:
     """What makes a line inside a multi-line quoted field look like a row of its own: as many
-    fields as the header, a first field without spaces and, in a manifest, a file name where
-    the image goes ('' when no line does)."""
+    fields as the header, a first field (the id) without whitespace and, in a manifest, a file
+    name or nothing where the image goes ('' when no line does). A report line rarely has all
+    three, so a legitimate multi-line report still reads."""
     image = header.index("image") if "image" in header else None
     for offset, line in enumerate(later, start=1):
-        pieces = line.rstrip("\r\n").split(delimiter)
+        pieces = _fields(line.rstrip("\r\n"), delimiter)
         if len(pieces) != len(header) or not pieces[0] or any(c.isspace() for c in pieces[0]):
             continue
-        if image is None or _FILE_NAME.fullmatch(pieces[image].strip('"')):
+        path = pieces[image].strip('"') if image is not None else ""
+        if not path or _FILE_NAME.fullmatch(path):
             return f"its line {offset + 1} looks like a row of its own"
     return ""
 
@@ -218,4 +228,4 @@ def _parquet(
             for record in batch.to_pylist():
                 number += 1
                 problem = row_problem(record)
-                yield number, BadRow(f"row {number}: {problem}") if problem else record
+                yield number, BadRow(problem) if problem else record

@@ -142,15 +142,15 @@ def test_json_array_manifest_is_read_as_rows(tmp_path):
     path.write_text(json.dumps([{"id": "a", "image": "a.png"}, [1], {"id": "b"}]))
     found = rows_of(path)
     assert found[0][1]["id"] == "a"
-    assert "array element 2: not a JSON object" in found[1][1]
-    assert "array element 3: no 'image'" in found[2][1]
+    assert "not a JSON object (array element 2)" in found[1][1]
+    assert "no 'image'" in found[2][1] and "(array element 3)" in found[2][1]
 
 
 def test_jsonl_first_object_lacking_a_column_rejects_only_that_row(tmp_path):
     path = tmp_path / "m.jsonl"
     path.write_text('{"id": "a", "report": "x"}\n{"id": "b", "image": "b.png"}\n')
     found = rows_of(path)
-    assert "line 1: no 'image' (keys: id, report)" in found[0][1]
+    assert "no 'image', keys: id, report (line 1)" in found[0][1]
     assert found[1][1]["id"] == "b"
 
 
@@ -196,9 +196,9 @@ def test_symlink_loop_fifo_and_folder_are_refused(tmp_path):
 
 # The property: a random CSV (random quotes, separators, CR/LF/CRLF inside fields and between
 # rows, and stray quotes or separators pasted in) is either refused with a one-line TableError,
-# or read with exactly one row (record or BadRow) per data row written. A stray quote can break a
-# row's quoted line break open, making more physical rows than were written (each is then counted
-# on its own), but no written row may ever disappear into another one.
+# or read with exactly one row (record or BadRow) per physical data row, counted by the small
+# RFC 4180 scanner below, which shares no code with the reader. Without strays, the rows are
+# also exactly the rows written.
 FIELD = st.text(alphabet="ab \"',;\t\r\n", max_size=8)
 
 
@@ -207,6 +207,34 @@ def quoted(field: str, always: bool) -> str:
     if always or any(c in field for c in '",\r\n'):
         return '"' + field.replace('"', '""') + '"'
     return field
+
+
+def physical_rows(text: str) -> int:
+    """Data rows of an RFC 4180 text: a quote opens a field only at its start, a line break ends
+    a row only outside quotes, a character after a closing quote other than a separator or a line
+    break spoils the rest of that line (which is still one row), blank lines are not rows."""
+    rows, state, content = 0, "start", False
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if state in ("start", "field", "spoiled") and c in "\r\n":
+            i += 2 if text.startswith("\r\n", i) else 1
+            rows, state, content = rows + content, "start", False
+            continue
+        content = True
+        if state == "start":
+            state = "quoted" if c == '"' else "start" if c == "," else "field"
+        elif state == "field":
+            state = "start" if c == "," else "field"
+        elif state == "quoted":
+            state = "closing" if c == '"' else "quoted"
+        elif state == "closing":
+            state = {'"': "quoted", ",": "start"}.get(c, "spoiled")
+            if c in "\r\n":
+                state = "start"
+                continue
+        i += 1
+    return rows + content
 
 
 @settings(
@@ -233,8 +261,7 @@ def test_random_csv_counts_every_row_or_refuses(tmp_path, rows, terminator, alwa
     except TableError as exc:
         assert str(exc).startswith(f"{path}: line ") and "\n" not in str(exc)
         return
-    physical = [ln for ln in re.split("\r\n|\r|\n", path.read_bytes().decode())[1:] if ln]
-    assert len(rows) <= len(found) <= len(physical)
+    assert len(found) == physical_rows(path.read_bytes().decode()) - 1  # less the header
     if not strays:
         assert len(found) == len(rows)
         assert [list(r.values()) for _, r in found] == [[v or None for v in r] for r in rows]
