@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
