@@ -105,7 +105,8 @@ def _checked(records: Iterator[tuple[int, str, Any]], required: Sequence[str]) -
             yield number, BadRow(f"not a JSON object ({where})")
         elif missing := [c for c in required if c not in record]:
             keys = ", ".join(map(str, record)) or "none"
-            yield number, BadRow(f"no {', '.join(map(repr, missing))}, keys: {keys} ({where})")
+            names = ", ".join(map(repr, missing))
+            yield number, BadRow(f"required column {names} is missing, keys: {keys} ({where})")
         elif problem := row_problem(record):
             yield number, BadRow(f"{problem} ({where})")
         else:

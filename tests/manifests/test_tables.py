@@ -142,14 +142,14 @@ def test_json_array_manifest_is_read_as_rows(tmp_path):
     found = rows_of(path)
     assert found[0][1]["id"] == "a"
     assert "not a JSON object (array element 2)" in found[1][1]
-    assert "no 'image'" in found[2][1] and "(array element 3)" in found[2][1]
+    assert "column 'image' is missing" in found[2][1] and "(array element 3)" in found[2][1]
 
 
 def test_jsonl_first_object_lacking_a_column_rejects_only_that_row(tmp_path):
     path = tmp_path / "m.jsonl"
     path.write_text('{"id": "a", "report": "x"}\n{"id": "b", "image": "b.png"}\n')
     found = rows_of(path)
-    assert "no 'image', keys: id, report (line 1)" in found[0][1]
+    assert "required column 'image' is missing, keys: id, report (line 1)" in found[0][1]
     assert found[1][1]["id"] == "b"
 
 
