@@ -3,18 +3,23 @@
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HASH := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+# Each target installs the extras it uses (pyproject.toml); a stamp per set and pyproject version.
+EXTRAS_demo := images,audit,harmonize
+EXTRAS_test := test
+DEMO_STAMP := $(VENV)/.installed-demo-$(HASH)
+STAMP := $(VENV)/.installed-test-$(HASH)
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%-$(HASH): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e ".[test]"
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	$(VENV)/bin/python -m pip install -q -e ".[$(EXTRAS_$*)]"
+	rm -f $(VENV)/.installed-$*-* && touch $@
 
 .PHONY: install demo test lint bench
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/labelmill build --config sample_data/build.yaml
 	$(VENV)/bin/labelmill audit demo-out --output demo-out/audit
 	@echo "shards: demo-out/shards  manifest: demo-out/manifest.parquet  index: demo-out/index.json"

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from labelmill.extras import as_missing_extra
 from labelmill.schemas.records import LabelRecord, Sample
 
 # name -> "module:Class", imported lazily: a build without an image model never imports torch.
@@ -50,5 +51,9 @@ def create(name: str, options: dict[str, Any] | None = None) -> Labeler:
         known = ", ".join(sorted(REGISTRY))
         raise ValueError(f"unknown labeler {name!r}; known labelers: {known}")
     module_name, class_name = REGISTRY[name].split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise as_missing_extra(exc, f"the {name} labeler") from exc
+    cls = getattr(module, class_name)
     return cls(**(options or {}))

@@ -14,13 +14,15 @@ import json
 import math
 import os
 import posixpath
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
 import fsspec
 
-from labelmill.manifests.tables import BadRow, TableError, is_missing, iter_table
+from labelmill.manifests.columns import known_columns
+from labelmill.manifests.tables import BadRow, TableError, is_missing, iter_table, table_format
 from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 REQUIRED_COLUMNS = ("id", "image")
@@ -33,20 +35,31 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", "
 ManifestError = TableError
 
 
-def iter_inputs(path: str, encoding: str = "utf-8") -> Iterator[InputRow | Reject]:
-    """Stream a manifest file or an input folder as rows and row-level rejects, in input order."""
+def iter_inputs(
+    path: str,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+) -> Iterator[InputRow | Reject]:
+    """Stream a manifest file or an input folder as rows and row-level rejects, in input order.
+
+    `columns` renames known columns (`{"id": "Study ID"}`): a renamed column is required."""
     fs, fs_path = fsspec.core.url_to_fs(path)
     if fs.isdir(fs_path):
         yield from _read_folder(fs, path)
         return
     base = _parent(path)
-    for number, record in iter_table(path, REQUIRED_COLUMNS, encoding, text=TEXT_COLUMNS):
+    text_table = table_format(path) in ("csv", "tsv")
+    required = tuple(dict.fromkeys((*REQUIRED_COLUMNS, *(columns or {}))))
+    names = known_columns(KNOWN_COLUMNS, columns)
+    rows = iter_table(path, required, encoding, columns=names, sep=sep, text=TEXT_COLUMNS)
+    for number, record in rows:
         if not isinstance(record, BadRow) and (problem := _path_problem(record)):
             record = BadRow(problem)
         if isinstance(record, BadRow):
             yield Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, record)
         else:
-            yield _to_row(number, record, base)
+            yield _to_row(number, record, base, typed=not text_table)
 
 
 def _path_problem(record: dict[str, Any]) -> str:
@@ -58,11 +71,16 @@ def _path_problem(record: dict[str, Any]) -> str:
     return ""
 
 
-def read_inputs(path: str, encoding: str = "utf-8") -> tuple[list[InputRow], list[Reject]]:
+def read_inputs(
+    path: str,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
+) -> tuple[list[InputRow], list[Reject]]:
     """All rows and row-level rejects of a (small) input, as two lists."""
     rows: list[InputRow] = []
     rejects: list[Reject] = []
-    for item in iter_inputs(path, encoding):
+    for item in iter_inputs(path, encoding, columns, sep):
         (rejects if isinstance(item, Reject) else rows).append(item)
     return rows, rejects
 
@@ -113,7 +131,23 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _to_row(number: int, record: dict[str, Any], base: str) -> InputRow:
+INTEGER = re.compile(r"-?(0|[1-9][0-9]{0,17})")
+DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+([eE][-+]?[0-9]+)?")
+
+
+def infer(value: Any) -> Any:
+    """A CSV cell as the type a reader would infer: `40` an int, `1.5` a float; everything
+    else (`007`, `1e400`, `nan`, dates) stays the string it was."""
+    if not isinstance(value, str):
+        return value
+    if INTEGER.fullmatch(value):
+        return int(value)
+    if DECIMAL.fullmatch(value) and math.isfinite(float(value)):
+        return float(value)
+    return value
+
+
+def _to_row(number: int, record: dict[str, Any], base: str, typed: bool = True) -> InputRow:
     image = _text(record.get("image"))
     report_path = _text(record.get("report_path"))
     report = record.get("report")
@@ -124,7 +158,11 @@ def _to_row(number: int, record: dict[str, Any], base: str) -> InputRow:
         report=None if is_missing(report) else str(report),
         report_path=report_path or None,
         labels=parse_labels(record.get("labels")),
-        meta={str(k): _clean(v) for k, v in record.items() if k not in KNOWN_COLUMNS},
+        meta={
+            str(k): _clean(v if typed else infer(v))
+            for k, v in record.items()
+            if k not in KNOWN_COLUMNS
+        },
         base=base,
     )
 

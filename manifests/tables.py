@@ -12,14 +12,16 @@ header and blank lines not counted, so every non-blank data line is one row and
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import fsspec
 
+from labelmill.manifests.columns import ColumnMap, detect_separator, known_columns
 from labelmill.manifests.lines import MAX_LINE_BYTES, LineError, decoded_lines
 from labelmill.manifests.table_checks import TableError as TableError
 from labelmill.manifests.table_checks import (
@@ -63,29 +65,37 @@ def iter_table(
     required: Sequence[str] = (),
     encoding: str = "utf-8",
     errors: str = "strict",
+    columns: Mapping[str, str] | None = None,
+    sep: str | None = None,
     text: Sequence[str] = (),
 ) -> Rows:
     """(row number, record or BadRow) for every row of the table at `path`, in file order.
 
-    `errors="replace"` decodes bad bytes as U+FFFD instead of raising (for free text);
+    `errors="replace"` decodes bad bytes as U+FFFD instead of raising (for free text).
+    `columns` maps known column names to their headers (matched case-insensitively, see
+    columns.py; required ones always match so); `sep` is a CSV's separator (None: detected);
     `text` names columns that must hold text where present (a binary Parquet column is refused).
     """
+    names = ColumnMap(known_columns(required, None) | dict(columns or {}))
     kind = table_format(path)
     fs, fs_path = fsspec.core.url_to_fs(path)
     check_readable(fs, fs_path, path)
     if kind == "parquet":
-        yield from _parquet(fs, fs_path, path, required, (*required, *text))
+        yield from _parquet(fs, fs_path, path, required, (*required, *text), names)
         return
     with fs.open(fs_path, "rb") as raw:
         try:
             if kind == "json" and _starts_array(raw):
-                yield from _checked(json_records(raw, path), required)
+                yield from _checked(json_records(raw, path), required, names)
                 return
             lines = decoded_lines(raw, encoding, errors)
             if kind in ("jsonl", "json"):
-                yield from _checked(_jsonl(lines), required)
-            else:
-                yield from _csv(lines, path, required, "\t" if kind == "tsv" else ",")
+                yield from _checked(_jsonl(lines), required, names)
+                return
+            first = next(lines, "")
+            delimiter = sep or ("\t" if kind == "tsv" else detect_separator(first))
+            lines = itertools.chain([first], lines)
+            yield from _csv(lines, path, required, delimiter, names)
         except LineError as exc:
             raise TableError(f"{path}: {exc}") from exc
 
@@ -96,9 +106,13 @@ def _starts_array(raw: Any) -> bool:
     return head.startswith(b"[")
 
 
-def _checked(records: Iterator[tuple[int, str, Any]], required: Sequence[str]) -> Rows:
+def _checked(
+    records: Iterator[tuple[int, str, Any]], required: Sequence[str], names: ColumnMap
+) -> Rows:
     """Number the parsed JSON values as rows; each that is not a usable object is a BadRow."""
     for number, (_, where, record) in enumerate(records, start=1):
+        if isinstance(record, dict) and not isinstance(record, BadRow):
+            record = names.record(record)
         if isinstance(record, BadRow):
             yield number, BadRow(f"{record} ({where})")
         elif not isinstance(record, dict):
@@ -126,7 +140,9 @@ def _jsonl(lines: Iterator[str]) -> Iterator[tuple[int, str, Any]]:
         yield line_number, f"line {line_number}", record
 
 
-def _csv(lines: Iterator[str], path: str, required: Sequence[str], delimiter: str) -> Rows:
+def _csv(
+    lines: Iterator[str], path: str, required: Sequence[str], delimiter: str, names: ColumnMap
+) -> Rows:
     """Rows of a CSV/TSV. The parser is strict, and a record may span lines only through a
     properly quoted field with the right field count whose later lines do not look like rows of
     their own: otherwise a stray or unclosed quote swallowed rows, which cannot be counted, so
@@ -138,9 +154,9 @@ def _csv(lines: Iterator[str], path: str, required: Sequence[str], delimiter: st
         header = next(reader, None)
     except csv.Error as exc:
         raise TableError(f"{path}: line {reader.line_num}: bad header: {exc}") from exc
-    if header is None:
+    if not header:
         raise TableError(f"{path}: empty table (no header row)")
-    header = [h.strip() for h in header]
+    header = names.rename([h.strip() for h in header])
     check_columns(header, required, path)
     number, end = 0, reader.line_num
     while True:
@@ -204,7 +220,12 @@ def _swallowed(later: list[str], header: list[str], delimiter: str) -> str:
 
 
 def _parquet(
-    fs: Any, fs_path: str, path: str, required: Sequence[str], text: Sequence[str]
+    fs: Any,
+    fs_path: str,
+    path: str,
+    required: Sequence[str],
+    text: Sequence[str],
+    names: ColumnMap,
 ) -> Rows:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -215,9 +236,10 @@ def _parquet(
         except (pa.ArrowInvalid, OSError) as exc:
             raise TableError(f"{path}: not a readable Parquet file: {exc}") from exc
         schema = parquet.schema_arrow
-        check_columns(schema.names, required, path)
+        header = names.rename(schema.names)
+        check_columns(header, required, path)
         for column in dict.fromkeys(text):
-            kind = schema.field(column).type if column in schema.names else None
+            kind = schema.field(header.index(column)).type if column in header else None
             binary = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary)
             if kind is not None and any(test(kind) for test in binary):
                 raise TableError(
@@ -226,7 +248,7 @@ def _parquet(
                 )
         number = 0
         for batch in parquet.iter_batches(batch_size=8192):
-            for record in batch.to_pylist():
+            for record in batch.rename_columns(header).to_pylist():
                 number += 1
                 problem = row_problem(record)
                 yield number, BadRow(problem) if problem else record

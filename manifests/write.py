@@ -5,6 +5,7 @@ same files, which is what makes a resumed build equal a clean one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,6 +14,10 @@ import pyarrow.parquet as pq
 
 from labelmill.fileio import atomic_open, join, write_json
 
+# Per source, label -> 1/0/-1 and label -> score: typed maps, readable without JSON parsing
+# (duckdb: labels['reports/chestxray14']['Effusion']).
+SOURCE_LABELS = pa.map_(pa.string(), pa.map_(pa.string(), pa.int8()))
+SOURCE_SCORES = pa.map_(pa.string(), pa.map_(pa.string(), pa.float32()))
 MANIFEST_SCHEMA = pa.schema(
     [
         ("key", pa.string()),
@@ -25,8 +30,8 @@ MANIFEST_SCHEMA = pa.schema(
         ("width", pa.int32()),
         ("height", pa.int32()),
         ("report_present", pa.bool_()),
-        ("labels", pa.string()),
-        ("scores", pa.string()),
+        ("labels", SOURCE_LABELS),
+        ("scores", SOURCE_SCORES),
         ("final", pa.string()),
     ]
 )
@@ -39,6 +44,33 @@ REJECTS_SCHEMA = pa.schema(
         ("detail", pa.string()),
     ]
 )
+
+
+def manifest_schema(classes: Sequence[str]) -> pa.Schema:
+    """The manifest's schema; with a label set, a `target` struct of one float32 per label
+    (the values of `{key}.labels.npy`; duckdb: target.Effusion, pandas: a dict per row)."""
+    if not classes:
+        return MANIFEST_SCHEMA
+    target = pa.struct([(c, pa.float32()) for c in classes])
+    return MANIFEST_SCHEMA.append(pa.field("target", target))
+
+
+def label_columns(
+    records: Sequence[Any], final: dict[str, Any] | None, classes: Sequence[str]
+) -> dict[str, Any]:
+    """The label part of one manifest row: typed per-source maps, the final record as JSON
+    text (it holds every vote), and the target per label when the build has a label set."""
+    from labelmill.schemas.targets import target_vector
+
+    row = {
+        "labels": {r.source: dict(r.labels) for r in records},
+        "scores": {r.source: {k: float(v) for k, v in r.scores.items()} for r in records},
+        "final": json.dumps(final, sort_keys=True) if final else None,
+    }
+    if classes:
+        vector = target_vector(records, final, classes)
+        row["target"] = {c: float(v) for c, v in zip(classes, vector, strict=True)}
+    return row
 
 
 def write_parquet_batches(

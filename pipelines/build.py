@@ -20,6 +20,7 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from labelmill.fileio import file_digest, join, read_json
+from labelmill.filesystems import check_build_filesystems
 from labelmill.labelers.base import Labeler, create
 from labelmill.pipelines import label_model_stage
 from labelmill.pipelines.harmonize_stage import RunOptions
@@ -157,6 +158,7 @@ def run(
 ) -> dict[str, Any]:
     """Build `config.input` into `config.output`; returns the run summary (also in run.json)."""
     started = time.time()
+    check_build_filesystems(config)
     plan, manifest_rejects, run_options = make_plan(config, overwrite=overwrite)
     todo = pending_shards(plan)
     log.info("%d shards planned, %d to build", len(plan.shard_names), len(todo))

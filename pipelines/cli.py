@@ -7,8 +7,16 @@ line here. Heavy imports (Beam, torch, spaCy) happen inside the commands, keepin
 from __future__ import annotations
 
 import importlib
+import sys
+import time
+from importlib import metadata
+from typing import Annotated
 
 import typer
+
+from labelmill.extras import MissingExtraError, as_missing_extra
+
+STARTED = time.time()  # the summary's wall time counts from here, imports and planning included
 
 COMMANDS = [
     "labelmill.pipelines.build_command",
@@ -25,11 +33,25 @@ app = typer.Typer(
     help="Build weakly labeled WebDataset shards from images and reports, and audit their labels.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"labelmill {metadata.version('labelmill')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Build weakly labeled WebDataset shards from images and reports, and audit their labels."""
 
 
@@ -38,12 +60,20 @@ for _module in COMMANDS:
 
 
 def main() -> None:
-    """Console-script entry point. Whatever a command did not handle still ends as one line
-    naming the problem (LABELMILL_TRACEBACK=1 shows the traceback)."""
+    """Console-script entry point. An optional package that a command needs and that is not
+    installed ends the command with one line naming the extra to install; anything else a
+    command did not handle ends as one line too (LABELMILL_TRACEBACK=1 shows the traceback)."""
     from labelmill.pipelines.cli_errors import one_line, show_traceback
 
     try:
         app()
+    except ImportError as exc:
+        error = as_missing_extra(exc, f"labelmill {' '.join(sys.argv[1:2])}".strip())
+        if not isinstance(error, MissingExtraError) and show_traceback():
+            raise
+        message = error if isinstance(error, MissingExtraError) else one_line(exc)
+        typer.echo(f"error: {message}", err=True)
+        raise SystemExit(2) from exc
     except Exception as exc:
         if show_traceback():
             raise

@@ -15,8 +15,7 @@ import posixpath
 import stat
 from dataclasses import dataclass
 
-import fsspec
-
+from labelmill.fetch import DEFAULT_FETCH, FetchOptions, read_url
 from labelmill.schemas.records import InputRow, Reason, RejectError
 
 DEFAULT_MAX_FILE_BYTES = 256_000_000
@@ -28,6 +27,7 @@ class FileLimits:
 
     allow_roots: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    fetch: FetchOptions = DEFAULT_FETCH  # remote reads: retries and their own size cap
 
 
 def confine(row: InputRow, path: str, stage: str, limits: FileLimits) -> str:
@@ -59,7 +59,7 @@ def read_input(row: InputRow, path: str, stage: str, missing: str, limits: FileL
     """The bytes of the file `path` names for `row`, after every check above."""
     resolved = confine(row, path, stage, limits)
     if "://" in resolved:
-        return _read_remote(resolved, path, stage, missing, limits.max_file_bytes)
+        return read_url(resolved, stage, missing, limits.fetch)
     try:
         fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError as exc:
@@ -102,20 +102,3 @@ def _check_size(size: int, path: str, stage: str, limit: int) -> None:
         raise RejectError(
             stage, Reason.FILE_TOO_LARGE, f"{path}: {size:,} bytes, over max_file_bytes={limit:,}"
         )
-
-
-def _read_remote(url: str, path: str, stage: str, missing: str, limit: int) -> bytes:
-    try:
-        fs, fs_path = fsspec.core.url_to_fs(url)
-        info = fs.info(fs_path)
-        if info.get("type") not in (None, "file"):
-            raise RejectError(stage, Reason.UNREADABLE_FILE, f"{path}: not a file")
-        _check_size(int(info.get("size") or 0), path, stage, limit)
-        with fs.open(fs_path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError as exc:
-        raise RejectError(stage, missing, f"{path}: no such file") from exc
-    except OSError as exc:
-        raise RejectError(stage, Reason.UNREADABLE_FILE, f"{path}: {exc}") from exc
-    _check_size(len(data), path, stage, limit)
-    return data

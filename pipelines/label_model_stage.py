@@ -21,12 +21,14 @@ from labelmill.labelers.aggregate import (
     fit_label_model,
     mentioned,
 )
+from labelmill.manifests.write import label_columns
 from labelmill.pipelines.plan import Plan
 from labelmill.pipelines.shard_reader import iter_samples
 from labelmill.pipelines.shards import open_shard
 from labelmill.schemas.config import BuildConfig
 from labelmill.schemas.records import LabelRecord
 from labelmill.schemas.sample import decode_sample_json, encode_sample_json
+from labelmill.schemas.targets import target_classes, target_members
 
 MODEL_FILE = "label_model.json"
 
@@ -38,7 +40,7 @@ def needs_label_model(config: BuildConfig) -> bool:
 
 def row_records(row: dict[str, Any]) -> list[LabelRecord]:
     """The votes of one manifest row (labels and scores per source) as label records."""
-    labels, scores = json.loads(row["labels"]), json.loads(row["scores"])
+    labels, scores = row["labels"], row["scores"]
     return [LabelRecord(source, labels[source], scores.get(source, {})) for source in labels]
 
 
@@ -68,6 +70,7 @@ def finalize_shard(plan: Plan, index: int) -> dict[str, Any]:
     saved = read_json(join(plan.work, MODEL_FILE))
     finalize = aggregator_from_config({**(plan.config.aggregate or {}), "model": saved["model"]})
     marker = read_json(plan.marker_url(index))
+    classes = target_classes(plan.config)
     rows = {row["key"]: row for row in marker["samples"]}
     url = plan.shard_url(index)
     with open_shard(url) as writer:
@@ -76,10 +79,11 @@ def finalize_shard(plan: Plan, index: int) -> dict[str, Any]:
             records = [LabelRecord(**record) for record in document["records"]]
             document["final"] = finalize(records)
             members["json"] = encode_sample_json(document)
+            members.update(target_members(records, document["final"], classes))
             sizes = writer.write(key, members)
             rows[key].update(
                 member_sizes=list(sizes.values()),
-                final=json.dumps(document["final"], sort_keys=True),
+                **label_columns(records, document["final"], classes),
             )
     marker.update(
         size=writer.size, sha256=writer.sha256, md5=writer.md5, label_model=saved["sha256"]

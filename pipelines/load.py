@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from labelmill.fetch import DEFAULT_FETCH, FetchOptions
 from labelmill.pipelines import image_checks
 from labelmill.pipelines.input_files import DEFAULT_MAX_FILE_BYTES, FileLimits, read_input
 from labelmill.schemas.records import InputRow, Reason, RejectError, Sample, Stage
@@ -36,10 +37,11 @@ class LoadOptions:
     keep_pixels: bool = False
     allow_roots: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    fetch: FetchOptions = DEFAULT_FETCH
 
     @property
     def files(self) -> FileLimits:
-        return FileLimits(self.allow_roots, self.max_file_bytes)
+        return FileLimits(self.allow_roots, self.max_file_bytes, self.fetch)
 
 
 def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:

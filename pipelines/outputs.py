@@ -13,8 +13,8 @@ import fsspec
 
 from labelmill.fileio import join, read_json, write_json
 from labelmill.manifests.write import (
-    MANIFEST_SCHEMA,
     REJECTS_SCHEMA,
+    manifest_schema,
     write_parquet,
     write_parquet_batches,
     write_wids_index,
@@ -22,6 +22,7 @@ from labelmill.manifests.write import (
 from labelmill.pipelines import label_model_stage
 from labelmill.pipelines.plan import Plan
 from labelmill.schemas.records import Reject
+from labelmill.schemas.targets import target_classes, write_classes
 
 VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
 EXAMPLES_PER_REASON = 3
@@ -47,7 +48,10 @@ def write_outputs(
             labelers = labelers or marker.get("labelers")
             yield marker["samples"]
 
-    write_parquet_batches(join(output, "manifest.parquet"), samples_per_shard(), MANIFEST_SCHEMA)
+    classes = target_classes(plan.config)
+    write_classes(output, classes)
+    schema = manifest_schema(classes)
+    write_parquet_batches(join(output, "manifest.parquet"), samples_per_shard(), schema)
     written = sum(s["nsamples"] for s in shards)
     rejects.sort(key=lambda r: r["row"])
     write_parquet(join(output, "rejects.parquet"), rejects, REJECTS_SCHEMA)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,23 +122,25 @@ def _source_size(url: str) -> int:
 
 
 class ShardCutter:
-    """Cuts rows, in input order, into runs of at most `max_samples` rows and about `max_bytes`
-    of source bytes (local files are measured; remote ones count by samples only)."""
+    """Cuts rows, in input order, into runs of at most `max_samples(shard index)` rows and about
+    `max_bytes` of source bytes (local files are measured; remote ones count by samples only)."""
 
-    def __init__(self, max_samples: int, max_bytes: int | None) -> None:
+    def __init__(self, max_samples: Callable[[int], int], max_bytes: int | None) -> None:
         self.max_samples, self.max_bytes = max_samples, max_bytes
         self.current: list[tuple[InputRow, str]] = []
         self.current_bytes = 0
+        self.done = 0
 
     def add(self, row: InputRow, key: str) -> list[tuple[InputRow, str]] | None:
         """Add a row; returns the shard it completes, if adding it closed one."""
         size = _source_size(row.resolve(row.image)) if self.max_bytes else 0
-        full = len(self.current) >= self.max_samples or (
+        full = len(self.current) >= self.max_samples(self.done) or (
             self.max_bytes and self.current_bytes + size > self.max_bytes
         )
         done = None
         if self.current and full:
             done, self.current, self.current_bytes = self.current, [], 0
+            self.done += 1
         self.current.append((row, key))
         self.current_bytes += size
         return done
@@ -209,7 +212,7 @@ def make_plan(
     _check_previous(config, fingerprint, overwrite)
     rejects: list[Reject] = []
     keys = KeyAssigner()
-    cutter = ShardCutter(config.shard_max_samples, config.shard_max_bytes)
+    cutter = ShardCutter(config.shard_limit, config.shard_max_bytes)
     labels: set[str] = set()
     read, shards, all_jpeg = 0, 0, True
     with atomic_open(join(config.output, WORK, "rows.parquet")) as fh:
@@ -218,7 +221,9 @@ def make_plan(
             def stage(shard: list[tuple[InputRow, str]]) -> None:
                 writer.write_table(_row_table(shard), row_group_size=len(shard))
 
-            for item in iter_inputs(config.input, config.manifest_encoding):
+            for item in iter_inputs(
+                config.input, config.manifest_encoding, config.columns, config.sep
+            ):
                 read += 1
                 key = item if isinstance(item, Reject) else keys(item)
                 if isinstance(key, Reject):

@@ -1,85 +1,111 @@
-"""Checks a build makes before any work starts, each failing with one line that names the
-problem: a manifest that is not a readable regular file, an output that is a file or not
-writable, `--device cuda` on a machine without a GPU, an `--llm` server that cannot be reached.
-Found later, each would hang the fingerprint or surface from inside a Beam worker as a
-traceback, after minutes of work."""
+"""Check every labeler option before any work, so that a mistake costs a second, not a build.
+
+Without this, `--report-ontology chexpret` or `--device tpu` surfaced as a traceback inside a
+Beam worker, after planning had written `_work/`, and the corrected command was then refused
+as "another config". Each labeler is constructed and described here exactly as a worker would
+(its ontology compiled, its model spec resolved and weights read), the aggregation and
+harmonization options are checked, and each error is one line with the valid values.
+"""
 
 from __future__ import annotations
 
-import os
-import socket
-from urllib.parse import urlsplit
+import re
+from collections.abc import Callable
+from typing import Any
 
-from labelmill.schemas.config import BuildConfig, ConfigError
+from labelmill.schemas.config import BuildConfig
 
-CONNECT_TIMEOUT_S = 5.0
-
-
-def check_output(output: str) -> None:
-    """A local output must be a folder (or creatable as one) that this process can write."""
-    if "://" in output:
-        return  # object stores have no permissions to probe without writing
-    path = os.path.abspath(output)
-    probe = path
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    if not os.path.isdir(probe):
-        what = "is a file" if probe == path else f"is inside {probe}, which is a file"
-        raise ConfigError(f"--output {output} {what}, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        where = "" if probe == path else f" (its nearest existing folder {probe} is not)"
-        raise ConfigError(f"--output {output} is not writable by this user{where}")
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+LOCAL_RUNNERS = {"", "fnapirunner", "directrunner", "bundlebasedirectrunner", "swallowingrunner"}
 
 
-def check_input(path: str) -> None:
-    """A local manifest must be a readable regular file before anything hashes it (a FIFO would
-    block the fingerprint forever); folders and URLs are checked when they are read."""
-    if "://" in path or os.path.isdir(path):
+class PreflightError(ValueError):
+    """An option that would fail the build; the message names it and the valid values."""
+
+
+def check_device(device: Any, local: bool) -> None:
+    """`auto`, `cpu` or `cuda[:N]`; on a local runner, a CUDA device must exist."""
+    if not isinstance(device, str) or not DEVICE.fullmatch(device):
+        raise PreflightError(f"device: {device!r} is not one of auto, cpu, cuda, cuda:N")
+    if local and device.startswith("cuda"):
+        import torch
+
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            found = torch.cuda.device_count()
+            raise PreflightError(
+                f"device: {device} asked for, but this machine has {found} CUDA device(s); "
+                "use --device cpu or auto"
+            )
+
+
+def check_labelers(config: BuildConfig, local: bool) -> None:
+    """Construct and describe each labeler as a worker would; check the image device."""
+    from labelmill.labelers.base import REGISTRY, create
+
+    for spec in config.labelers:
+        if spec.name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise PreflightError(f"labelers: unknown labeler {spec.name!r}; known: {known}")
+        try:
+            labeler = create(spec.name, spec.options)
+        except TypeError as exc:
+            raise PreflightError(f"{spec.name}: {_option_problem(exc)}") from exc
+        except ValueError as exc:
+            raise PreflightError(f"{spec.name}: {exc}") from exc
+        if getattr(labeler, "device", None) is not None:
+            check_device(labeler.device, local)
+        _checked(spec.name, labeler.describe)
+
+
+def check_aggregate(config: BuildConfig) -> None:
+    from labelmill.labelers.aggregate import METHODS, POLICIES, configured_labels
+
+    options = config.aggregate
+    if options is None:
         return
-    import fsspec
+    method = options.get("method", "majority")
+    if method not in METHODS:
+        raise PreflightError(f"aggregate: method {method!r} unknown; valid: {', '.join(METHODS)}")
+    uncertain = options.get("uncertain", "ignore")
+    if uncertain not in POLICIES:
+        valid = ", ".join(POLICIES)
+        raise PreflightError(f"aggregate: uncertain {uncertain!r} unknown; valid: {valid}")
+    _checked("aggregate", lambda: configured_labels(options))
 
-    from labelmill.manifests.table_checks import check_readable
 
-    fs, fs_path = fsspec.core.url_to_fs(path)
-    check_readable(fs, fs_path, path)
+def check_harmonize(config: BuildConfig) -> None:
+    from labelmill.labelers.harmonize.llm import create_backend
+    from labelmill.schemas.ontology import load_ontology
 
-
-def check_device(config: BuildConfig) -> None:
-    """`device: cuda` asks for a GPU; say so now when torch sees none."""
-    wanted = [s.options.get("device") for s in config.labelers if s.options.get("device")]
-    if not any(str(d).startswith("cuda") for d in wanted):
+    options = config.harmonize
+    if options is None:
         return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise ConfigError(
-            "--device cuda: no CUDA GPU is visible to torch on this machine;"
-            " use --device cpu (or auto, which falls back to the CPU)"
-        )
+    _checked("harmonize", lambda: load_ontology(options.get("ontology", "")))
+    _checked("harmonize", lambda: create_backend(options.get("llm", "none")))
 
 
-def check_llm(config: BuildConfig) -> None:
-    """An `--llm` URL must accept a TCP connection (the request itself is the harmonizer's)."""
-    llm = str((config.harmonize or {}).get("llm") or "")
-    if not llm.startswith(("http://", "https://")):
-        return
-    parts = urlsplit(llm)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+def _option_problem(exc: TypeError) -> str:
+    """`__init__() got an unexpected keyword argument 'topk2'` -> `unknown option 'topk2'`."""
+    found = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+    return f"unknown option {found.group(1)!r}" if found else str(exc)
+
+
+def _checked(where: str, step: Callable[[], Any]) -> Any:
+    """Run one check; its error becomes a one-line PreflightError naming `where`."""
     try:
-        socket.create_connection((parts.hostname or "", port), CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ConfigError(
-            f"--llm {llm}: cannot connect to {parts.hostname}:{port} ({reason})"
-        ) from exc
+        return step()
+    except PreflightError:
+        raise
+    except Exception as exc:  # a labeler may raise anything on bad options; all mean "refuse"
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PreflightError(f"{where}: {message}") from exc
 
 
-def preflight(config: BuildConfig) -> None:
-    """Every check above, cheapest first."""
-    check_input(config.input)
-    check_output(config.output)
-    check_device(config)
-    check_llm(config)
+def preflight(config: BuildConfig, runner: str | None) -> None:
+    """Every check, before planning writes anything. `runner` decides whether the device of
+    this machine matters (a Dataflow launcher has no GPU; its workers may)."""
+    local = (runner or "").lower() in LOCAL_RUNNERS
+    check_labelers(config, local)
+    check_aggregate(config)
+    check_harmonize(config)

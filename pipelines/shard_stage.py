@@ -10,7 +10,6 @@ resumed build and the final manifests read.
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -20,8 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from labelmill.extras import MissingExtraError
+from labelmill.fetch import fetch_options
 from labelmill.fileio import write_json
 from labelmill.labelers.base import Labeler
+from labelmill.manifests.write import label_columns
 from labelmill.pipelines.load import LoadOptions, load_sample
 from labelmill.pipelines.plan import Plan, read_shard_rows
 from labelmill.pipelines.shards import open_shard
@@ -34,6 +36,7 @@ from labelmill.schemas.records import (
     Stage,
 )
 from labelmill.schemas.sample import encode_sample_json, sample_document
+from labelmill.schemas.targets import target_classes, target_members
 
 log = logging.getLogger(__name__)
 LOAD_CHUNK = 8  # rows per loader task
@@ -49,6 +52,7 @@ def load_options(plan: Plan, labelers: Sequence[Labeler]) -> LoadOptions:
         keep_pixels=any(labeler.needs_pixels for labeler in labelers),
         allow_roots=config.allow_roots,
         max_file_bytes=config.max_file_bytes,
+        fetch=fetch_options(config),
     )
 
 
@@ -58,6 +62,8 @@ def _load(item: tuple[InputRow, str], options: LoadOptions) -> Sample | Reject:
         return load_sample(row, key, options)
     except RejectError as exc:
         return Reject(row.row, row.id, exc.stage, exc.reason, exc.detail)
+    except MissingExtraError:  # the environment, not the row: fail the shard with one message
+        raise
     except Exception as exc:  # a loader bug must cost one sample, never the build
         detail = f"{row.image}: {type(exc).__name__}: {exc}"
         return Reject(row.row, row.id, Stage.IMAGE, Reason.UNEXPECTED_ERROR, detail)
@@ -112,9 +118,9 @@ def label_samples(labelers: Sequence[Labeler], samples: list[Sample]) -> list[Re
     return [failed[i] for i in sorted(failed)]
 
 
-def sample_members(sample: Sample) -> dict[str, bytes]:
+def sample_members(sample: Sample, classes: Sequence[str] = ()) -> dict[str, bytes]:
     """Member suffix -> bytes. A missing report is an empty `.txt` (and `report.present` false),
-    so every sample of a build carries the same members."""
+    so every sample of a build carries the same members; `classes` gives the target member."""
     members = {
         "json": encode_sample_json(sample_document(sample)),
         sample.image_ext: sample.image,
@@ -123,6 +129,7 @@ def sample_members(sample: Sample) -> dict[str, bytes]:
     for record in sample.records:
         for name, array in record.arrays.items():
             members[f"{name}.npy"] = _npy_bytes(array)
+    members.update(target_members(sample.records, sample.final, classes))
     return members
 
 
@@ -132,7 +139,9 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def manifest_row(sample: Sample, shard: str, sizes: dict[str, int]) -> dict[str, Any]:
+def manifest_row(
+    sample: Sample, shard: str, sizes: dict[str, int], classes: Sequence[str] = ()
+) -> dict[str, Any]:
     """One row of manifest.parquet for a written sample."""
     return {
         "key": sample.key,
@@ -145,9 +154,7 @@ def manifest_row(sample: Sample, shard: str, sizes: dict[str, int]) -> dict[str,
         "width": sample.image_info["width"],
         "height": sample.image_info["height"],
         "report_present": bool(sample.report_info.get("present")),
-        "labels": json.dumps({r.source: r.labels for r in sample.records}, sort_keys=True),
-        "scores": json.dumps({r.source: r.scores for r in sample.records}, sort_keys=True),
-        "final": json.dumps(sample.final, sort_keys=True) if sample.final else None,
+        **label_columns(sample.records, sample.final, classes),
     }
 
 
@@ -159,6 +166,7 @@ def build_shard(
     `finalize`, when given, turns a sample's records into its final record (the aggregator).
     """
     options = load_options(plan, labelers)
+    classes = target_classes(plan.config)
     rows = read_shard_rows(plan, index)
     shard_name = f"shards/{plan.shard_names[index]}"
     written: list[dict[str, Any]] = []
@@ -179,8 +187,8 @@ def build_shard(
                     continue
                 if finalize is not None:
                     sample.final = finalize(sample.records)
-                sizes = writer.write(sample.key, sample_members(sample))
-                written.append(manifest_row(sample, shard_name, sizes))
+                sizes = writer.write(sample.key, sample_members(sample, classes))
+                written.append(manifest_row(sample, shard_name, sizes, classes))
     marker = {
         "index": index,
         "shard": shard_name,

@@ -14,6 +14,10 @@ labels:
     abbreviations: [eff]                      # short forms, matched as words
     exclusions: [pericardial effusion]        # look like it but are not
     normal: [costophrenic angles are clear]   # statements that the label is absent
+language: en                                  # the language of the phrases above (default en)
+languages:                                    # the same fields in other languages, per label
+  es:
+    Effusion: {synonyms: [derrame pleural], patterns: ['derram\\w*']}
 ```
 """
 
@@ -22,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ _PATTERN_FIELDS = ("patterns", "exclusion_patterns", "normal_patterns")
 _LIST_FIELDS = (*_PHRASE_FIELDS, *_PATTERN_FIELDS)
 _KNOWN_FIELDS = {"name", "description", "codes", *_LIST_FIELDS}
 _KNOWN_OPTIONS = {"ignore_sections", "no_finding"}
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 
 
 class OntologyError(ValueError):
@@ -64,6 +69,8 @@ class Ontology:
     version: int
     concepts: tuple[Concept, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    language: str = "en"
+    vocabularies: dict[str, tuple[Concept, ...]] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -74,6 +81,21 @@ class Ontology:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages this ontology has phrases in, its own first."""
+        return [self.language, *sorted(set(self.vocabularies) - {self.language})]
+
+    def vocabulary(self, language: str | None = None) -> tuple[Concept, ...]:
+        """The concepts with their phrases in `language` (default: the ontology's own)."""
+        if language is None or language == self.language:
+            return self.concepts
+        if language not in self.vocabularies:
+            raise OntologyError(
+                f"ontology {self.name!r} has no {language!r} vocabulary; it has {self.languages}"
+            )
+        return self.vocabularies[language]
 
     @property
     def hash(self) -> str:
@@ -131,15 +153,7 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
         if label in seen:
             raise OntologyError(f"{where}: duplicate label name {label!r}")
         seen.add(label)
-        lists: dict[str, tuple[str, ...]] = {}
-        for key in _LIST_FIELDS:
-            value = entry.get(key) or []
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise OntologyError(f"{where} ({label}): {key!r} must be a list of strings")
-            lists[key] = tuple(value)
-        for key in _PATTERN_FIELDS:
-            for pattern in lists[key]:
-                _check_pattern(pattern, f"{where} ({label}): {key!r}")
+        lists = _phrase_lists(entry, f"{where} ({label})")
         codes = entry.get("codes") or {}
         if not isinstance(codes, dict):
             raise OntologyError(f"{where} ({label}): 'codes' must be a mapping")
@@ -153,7 +167,66 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
         )
     raw_options = data.get("options")
     options = _parse_options({} if raw_options is None else raw_options, seen, origin)
-    return Ontology(name=name, version=version, concepts=tuple(concepts), options=options)
+    language = data.get("language", "en")
+    if not isinstance(language, str) or not _LANGUAGE_CODE.fullmatch(language):
+        raise OntologyError(f"{origin}: 'language' must be a language code such as 'en'")
+    vocabularies = _parse_languages(data.get("languages") or {}, tuple(concepts), origin)
+    return Ontology(
+        name=name,
+        version=version,
+        concepts=tuple(concepts),
+        options=options,
+        language=language,
+        vocabularies=vocabularies,
+    )
+
+
+def _phrase_lists(entry: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    """The phrase and pattern lists of one label entry, validated (patterns compiled)."""
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in _LIST_FIELDS:
+        value = entry.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise OntologyError(f"{where}: {key!r} must be a list of strings")
+        lists[key] = tuple(value)
+    for key in _PATTERN_FIELDS:
+        for pattern in lists[key]:
+            _check_pattern(pattern, f"{where}: {key!r}")
+    return lists
+
+
+def _parse_languages(
+    languages: Any, concepts: tuple[Concept, ...], origin: str
+) -> dict[str, tuple[Concept, ...]]:
+    """`languages: {code: {label: {synonyms: ..., patterns: ...}}}`: phrases in other languages.
+
+    Every label exists in every language (with no phrases where none are given), so that a
+    report in any language yields the same label set.
+    """
+    if not isinstance(languages, dict):
+        raise OntologyError(f"{origin}: 'languages' must map language codes to label phrases")
+    names = {c.name for c in concepts}
+    vocabularies: dict[str, tuple[Concept, ...]] = {}
+    for code, entries in languages.items():
+        where = f"{origin}: languages.{code}"
+        if not isinstance(code, str) or not _LANGUAGE_CODE.fullmatch(code):
+            raise OntologyError(f"{where}: not a language code such as 'es'")
+        if not isinstance(entries, dict):
+            raise OntologyError(f"{where} must map label names to their phrases")
+        unknown = set(entries) - names
+        if unknown:
+            raise OntologyError(f"{where}: unknown label(s) {sorted(unknown)}")
+        translated = []
+        for concept in concepts:
+            entry = entries.get(concept.name) or {}
+            if not isinstance(entry, dict) or set(entry) - set(_LIST_FIELDS):
+                raise OntologyError(
+                    f"{where}.{concept.name}: a mapping of {', '.join(_LIST_FIELDS)}"
+                )
+            lists = _phrase_lists(entry, f"{where}.{concept.name}")
+            translated.append(replace(concept, **lists))
+        vocabularies[code] = tuple(translated)
+    return vocabularies
 
 
 def _check_pattern(pattern: str, where: str) -> None:
@@ -185,6 +258,17 @@ def _parse_options(options: Any, labels: set[str], origin: str) -> dict[str, Any
         ignore = rule.get("ignore") or []
         if not isinstance(ignore, list):
             raise OntologyError(f"{origin}: options.no_finding.ignore must be a list of labels")
+        others = rule.get("other_findings") or {}
+        if not isinstance(others, dict) or not all(
+            isinstance(v, list) and all(isinstance(p, str) and p for p in v)
+            for v in others.values()
+        ):
+            raise OntologyError(
+                f"{origin}: options.no_finding.other_findings must map language codes to patterns"
+            )
+        for code, patterns in others.items():
+            for pattern in patterns:
+                _check_pattern(pattern, f"{origin}: options.no_finding.other_findings.{code}")
         missing = [v for v in [rule["label"], *ignore] if v not in labels]
         if missing:
             raise OntologyError(f"{origin}: options.no_finding names unknown label(s) {missing}")

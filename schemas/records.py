@@ -37,6 +37,7 @@ class Reason:
     NOT_A_REGULAR_FILE = "not_a_regular_file"
     FILE_TOO_LARGE = "file_too_large"
     PATH_OUTSIDE_ROOT = "path_outside_root"
+    FETCH_FAILED = "fetch_failed"
     EMPTY_FILE = "empty_file"
     NOT_AN_IMAGE = "not_an_image"
     TRUNCATED_IMAGE = "truncated_image"

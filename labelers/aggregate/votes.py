@@ -19,6 +19,8 @@ from labelmill.schemas.records import NEGATIVE, POSITIVE, UNCERTAIN, LabelRecord
 ABSTAIN = None
 ERROR = "error"
 POLICIES = ("ignore", "zero", "one")
+# The CheXpert labeler's names (U-Ignore, U-Zeros, U-Ones) for the same policies.
+CHEXPERT_POLICIES = {"keep": "ignore", "zeros": "zero", "ones": "one"}
 SCORE_THRESHOLD = 0.5
 
 Vote = int | str | None

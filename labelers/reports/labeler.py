@@ -23,16 +23,22 @@ DEFAULT_CHUNK = 256  # reports per task sent to a worker process
 
 
 @lru_cache(maxsize=8)
-def get_engine(ontology: str, ignore_sections: tuple[str, ...] | None = None) -> ReportEngine:
-    """One engine per ontology and section setting per process; compiling is the costly part."""
-    return ReportEngine(load_ontology(ontology), ignore_sections)
+def get_engine(
+    ontology: str, ignore_sections: tuple[str, ...] | None = None, language: str | None = None
+) -> ReportEngine:
+    """One engine per ontology, section setting and language per process; compiling is costly."""
+    return ReportEngine(load_ontology(ontology), ignore_sections, language=language)
 
 
 def label_text(
-    text: str | None, ontology: str = "chestxray14", ignore_sections: Sequence[str] | None = None
+    text: str | None,
+    ontology: str = "chestxray14",
+    ignore_sections: Sequence[str] | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Mine one report: `{"labels": {every label: 1/0/-1/None}, "evidence": [...]}`."""
-    engine = get_engine(ontology, None if ignore_sections is None else tuple(ignore_sections))
+    sections = None if ignore_sections is None else tuple(ignore_sections)
+    engine = get_engine(ontology, sections, language)
     result = engine.label(text)
     labels = {name: result.labels.get(name) for name in engine.ontology.labels}
     return {"labels": labels, "evidence": result.evidence}
@@ -43,14 +49,18 @@ class ReportLabeler(Labeler):
 
     `ontology` is a built-in name or a YAML path; `ignore_sections` overrides the ontology's list
     of sections whose mentions are not findings (by default indication, history, comparison,
-    technique).
+    technique); `language` is the reports' language (default: the ontology's own).
     """
 
     def __init__(
-        self, ontology: str = "chestxray14", ignore_sections: Sequence[str] | None = None
+        self,
+        ontology: str = "chestxray14",
+        ignore_sections: Sequence[str] | None = None,
+        language: str | None = None,
     ) -> None:
         self.ontology = str(ontology)
         self.ignore_sections = None if ignore_sections is None else tuple(ignore_sections)
+        self.language = language
         self._engine: ReportEngine | None = None
 
     @property
@@ -65,11 +75,14 @@ class ReportLabeler(Labeler):
 
     def setup(self) -> None:
         """Load and compile the ontology once per worker."""
-        self._engine = get_engine(self.ontology, self.ignore_sections)
+        self._engine = get_engine(self.ontology, self.ignore_sections, self.language)
 
     def __getstate__(self) -> dict[str, Any]:
         """Ship only the options; workers compile their own engine in `setup()`."""
-        return {"ontology": self.ontology, "ignore_sections": self.ignore_sections}
+        state: dict[str, Any] = {"ontology": self.ontology, "ignore_sections": self.ignore_sections}
+        if self.language is not None:
+            state["language"] = self.language
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)
@@ -102,13 +115,14 @@ class ReportLabeler(Labeler):
             "ontology_hash": engine.ontology.hash,
             "engine_version": ENGINE_VERSION,
             "ignored_sections": sorted(engine.ignored_sections),
+            "language": engine.language.code,
         }
 
 
-def _label_chunk(task: tuple[str, list[str | None]]) -> list[dict[str, Any]]:
-    """Worker entry point: label one chunk of texts with the named ontology."""
-    ontology, texts = task
-    return [label_text(text, ontology) for text in texts]
+def _label_chunk(task: tuple[str, str | None, list[str | None]]) -> list[dict[str, Any]]:
+    """Worker entry point: label one chunk of texts with the named ontology and language."""
+    ontology, language, texts = task
+    return [label_text(text, ontology, language=language) for text in texts]
 
 
 def _chunks(texts: Sequence[str | None], size: int) -> Iterator[list[str | None]]:
@@ -121,11 +135,12 @@ def label_texts(
     ontology: str = "chestxray14",
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
+    language: str | None = None,
 ) -> list[dict[str, Any]]:
     """`label_text` for every text, with `workers` processes (1 = in this process)."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
-    tasks = ((ontology, chunk) for chunk in _chunks(texts, chunk_size))
+    tasks = ((ontology, language, chunk) for chunk in _chunks(texts, chunk_size))
     if workers == 1 or len(texts) <= chunk_size:
         return [result for task in tasks for result in _label_chunk(task)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:

@@ -81,8 +81,10 @@ def test_reports_harmonized_labels_and_majority_final(majority_build):
     normal = docs["study-000"]
     assert normal["final"]["labels"].get("Cardiomegaly") == 0  # "heart size is normal"
     rows = {r["id"]: r for r in pq.read_table(majority_build / "manifest.parquet").to_pylist()}
-    assert json.loads(rows["study-004"]["labels"])["manifest"] == {"Pneumothorax": 1}
+    labels = {source: dict(values) for source, values in rows["study-004"]["labels"]}
+    assert labels["manifest"] == {"Pneumothorax": 1}  # a typed map, no JSON to parse
     assert json.loads(rows["study-004"]["final"])["labels"]["Pneumothorax"] == 1
+    assert rows["study-004"]["target"]["Pneumothorax"] == final["scores"]["Pneumothorax"]
     run_json = json.loads((majority_build / "run.json").read_text())
     decisions = {d["raw"]: d for d in run_json["harmonize"]["decisions"]}
     assert decisions["PTX"]["label"] == "Pneumothorax" and decisions["PTX"]["method"] == "lexical"
@@ -98,6 +100,12 @@ def test_dawid_skene_pass_writes_final_records_and_stays_consistent(ds_build, ma
     assert "Pneumothorax" in run_json["label_model"]
     rows = pq.read_table(ds_build / "manifest.parquet").to_pylist()
     assert all(json.loads(r["final"])["source"] == "aggregate/dawid-skene" for r in rows)
+    classes = json.loads((ds_build / "classes.json").read_text())["classes"]
+    for row in rows:  # the target follows the label model's final probabilities
+        scores = json.loads(row["final"])["scores"]
+        assert [row["target"][c] for c in classes] == pytest.approx(
+            [scores.get(c, 0.0) for c in classes], abs=1e-6
+        )
     # the records themselves are the same as without the label model
     other = documents(majority_build)
     assert all(docs[i]["records"] == other[i]["records"] for i in docs)

@@ -106,3 +106,94 @@ def test_errors_exit_2_with_a_message(
     assert code == 2
     assert message in output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+CHEXPERT_INPUT = (
+    '"FINDINGS: No pneumothorax, but a small effusion. IMPRESSION: Cardiomegaly."\n'
+    "Possible pneumonia.\n"
+    "\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("policy", "pneumonia"), [("keep", "-1"), ("zeros", "0"), ("ones", "1")]
+)
+def test_chexpert_labeler_input_and_output_shape(
+    app: typer.Typer, tmp_path: Path, policy: str, pneumonia: str
+) -> None:
+    source = tmp_path / "reports.csv"
+    source.write_text(CHEXPERT_INPUT, "utf-8")
+    out = tmp_path / "labeled_reports.csv"
+    code, output = run(
+        app, str(source), "--ontology", "chexpert", "--output", str(out), "--uncertain", policy
+    )
+    assert code == 0, output
+    assert output == f"labelled 2 reports in {output.split(' in ')[1].split(' s ')[0]} s -> {out}\n"
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["Reports", *load_ontology("chexpert").labels]
+    first_report = CHEXPERT_INPUT.split("\n")[0].strip('"')
+    assert list(frame["Reports"]) == [first_report, "Possible pneumonia."]
+    first, second = frame.to_dict("records")
+    found = (first["Pneumothorax"], first["Pleural Effusion"], first["Cardiomegaly"])
+    assert found == ("0", "1", "1")
+    assert second["Pneumonia"] == pneumonia and second["Edema"] == ""
+    assert set(frame.drop(columns="Reports").to_numpy().ravel()) <= {"1", "0", "-1", ""}
+
+
+def test_one_report_is_singular(app: typer.Typer, tmp_path: Path) -> None:
+    source = tmp_path / "one.csv"
+    source.write_text("Reports\nNo effusion.\n", "utf-8")
+    code, output = run(app, str(source), "--output", str(tmp_path / "o.jsonl"))
+    assert code == 0 and output.startswith("labelled 1 report in ")
+    record = json.loads((tmp_path / "o.jsonl").read_text())
+    assert record["id"] == "1" and record["labels"]["Effusion"] == 0
+
+
+def test_unknown_uncertain_policy(app: typer.Typer, tmp_path: Path) -> None:
+    source = tmp_path / "one.csv"
+    source.write_text("Reports\nNo effusion.\n", "utf-8")
+    code, output = run(app, str(source), "--output", str(tmp_path / "o.csv"), "--uncertain", "u")
+    assert (code, output) == (2, "error: --uncertain: expected one of keep, zeros, ones, got 'u'\n")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def _peak_rss_kb(n: int, folder: Path) -> int:
+    """Peak RSS of `label-reports` over `n` generated reports, in a fresh process."""
+    import subprocess
+    import sys
+
+    source = folder / f"r{n}.csv"
+    with source.open("w") as fh:
+        fh.write("id,text\n")
+        for i in range(n):
+            padding = "x" * 400
+            fh.write(f"{i},FINDINGS: Small effusion number {i}. No pneumothorax. {padding}\n")
+    code = (
+        "import resource, sys; from labelmill.pipelines.cli import main; "
+        f"sys.argv = ['labelmill', 'label-reports', {str(source)!r}, '--output', "
+        f"{str(folder / f'o{n}.parquet')!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_peak_memory_is_flat_in_the_number_of_reports(tmp_path: Path) -> None:
+    small, large = _peak_rss_kb(2_000, tmp_path), _peak_rss_kb(40_000, tmp_path)
+    assert pd.read_parquet(tmp_path / "o40000.parquet").shape[0] == 40_000
+    assert large - small < 40_000, (small, large)  # < 40 MB more for 20x the reports
+
+
+def test_language_option(app: typer.Typer, tmp_path: Path) -> None:
+    source = tmp_path / "es.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": ["Derrame pleural izquierdo.", "Sin derrame."]}).to_csv(
+        source, index=False
+    )
+    out = tmp_path / "es.jsonl"
+    code, _ = run(app, str(source), "--output", str(out), "--language", "es")
+    assert code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["labels"]["Effusion"] for r in records] == [1, 0]
+    code, output = run(app, str(source), "--output", str(out), "--language", "xx")
+    assert code == 2 and "unknown report language 'xx'" in output

@@ -62,4 +62,4 @@ def test_build_command_passes_beam_options_and_prints_the_summary(tmp_path):
             "gif",
         ],
     )
-    assert bad.exit_code == 2 and "image_format must be one of" in bad.output
+    assert bad.exit_code == 2 and "image_format: expected one of keep, png, jpeg" in bad.output

@@ -20,7 +20,9 @@ from labelmill.schemas.records import Reason, RejectError, Stage
 def labelers(tiny_models) -> dict[str, ImageModelLabeler]:
     made = {}
     for family in ("cnn", "vit"):
-        made[family] = ImageModelLabeler(model=f"hf:{tiny_models[family]}", topk=3, device="cpu")
+        made[family] = ImageModelLabeler(
+            model=f"hf:{tiny_models[family]}", topk=3, map_size="native", device="cpu"
+        )
         made[family].setup()
     return made
 
@@ -70,6 +72,15 @@ def test_topk_equals_dense_reference(family, labelers, make_sample, random_image
     top = loaded.classes[int(global_probs.argmax())]
     assert next(iter(record.scores)) == top
     assert record.scores[top] == pytest.approx(float(global_probs.max()), rel=1e-5)
+
+
+def test_default_map_is_15_by_15_for_any_aspect(tiny_models, make_sample, random_image) -> None:
+    labeler = ImageModelLabeler(model=f"hf:{tiny_models['cnn']}", topk=2, device="cpu")
+    records = labeler.label_batch(
+        [make_sample("w", random_image(1, 32, 96)), make_sample("t", random_image(2, 96, 32))]
+    )
+    assert {r.arrays[INDEX_ARRAY].shape for r in records} == {(2, 15, 15)}
+    assert labeler.describe()["map_size"] == 15
 
 
 def test_map_size_resamples_to_a_square(tiny_models, make_sample, random_image) -> None:

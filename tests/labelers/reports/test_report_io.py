@@ -120,4 +120,27 @@ def test_failed_write_leaves_no_file(tmp_path: Path) -> None:
         write_records(tmp_path / "out.parquet", bad, ["A"])
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ReportInputError, match="unknown output format"):
-        write_records(tmp_path / "out.csv", RECORDS, ["A", "B"])
+        write_records(tmp_path / "out.txt", RECORDS, ["A", "B"])
+
+
+def test_write_chexpert_csv(tmp_path: Path) -> None:
+    records = [{**RECORDS[0], "text": "A, seen."}, {**RECORDS[1], "text": None}]
+    write_records(tmp_path / "out.csv", records, ["A", "B"])
+    assert (tmp_path / "out.csv").read_bytes() == b'Reports,A,B\r\n"A, seen.",1,\r\n,,-1\r\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('"No effusion, no pneumothorax."\nCardiomegaly.\n', ["No effusion, no pneumothorax.",
+                                                              "Cardiomegaly."]),
+        ("Reports\nCardiomegaly.\n\"Two\nlines\"\n", ["Cardiomegaly.", "Two\nlines"]),
+        ("reports,site\nEdema.,A\n", ["Edema."]),
+    ],
+)
+def test_chexpert_inputs_without_ids_are_numbered(
+    tmp_path: Path, content: str, expected: list[str]
+) -> None:
+    path = tmp_path / "reports.csv"
+    path.write_text(content, "utf-8")
+    assert read_reports(path) == [(str(i), text) for i, text in enumerate(expected, start=1)]

@@ -1,11 +1,11 @@
-"""Phrases to regexes, and the first-character bucketing that keeps scans fast."""
+"""Phrases to regexes, and every label's phrases in one scan."""
 
 from __future__ import annotations
 
 import re
 
-from labelmill.labelers.reports.vocabulary import bucketed, compile_concept, phrase_to_regex
-from labelmill.schemas.ontology import Concept
+from labelmill.labelers.reports.vocabulary import Vocabulary, compile_concept, phrase_to_regex
+from labelmill.schemas.ontology import Concept, load_ontology
 
 
 def test_phrases_allow_flexible_gaps_and_plurals() -> None:
@@ -31,12 +31,35 @@ def test_concept_name_is_a_mention_and_missing_lists_compile_to_none() -> None:
     assert patterns.exclusion is None and patterns.normal is None
 
 
-def test_bucketing_matches_what_the_plain_alternation_matches() -> None:
-    patterns = ["no evidence of", "(?:is|are) not", "(?:is )?absent", "no", "x", r"\d+ cm", ";"]
-    plain = re.compile("|".join(f"(?:{p})" for p in patterns))
-    fast = re.compile(bucketed(patterns))
-    text = "no evidence of effusion; is absent, absent, are not 3 cm xylophone"
-    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
-    named = re.compile(bucketed(["(?:no|not) seen", "no"], ["r2", "r1"]))
-    assert named.match("not seen").lastgroup.split("_")[0] == "r2"
-    assert named.match("no effusion").lastgroup.split("_")[0] == "r1"
+def test_one_scan_finds_what_each_label_alone_finds() -> None:
+    """The combined scan against one regex per label, on phrases of different labels."""
+    ontology = load_ontology("chestxray14")
+    vocabulary = Vocabulary(ontology.concepts)
+    separate = [compile_concept(c) for c in ontology.concepts]
+    phrases = [(c.name, p) for c in ontology.concepts for p in c.synonyms[:3]]
+    for (label_a, a), (label_b, b) in zip(phrases, phrases[7:] + phrases[:7], strict=True):
+        if label_a == label_b:
+            continue
+        text = f"small {a.lower()} and a right {b.lower()} today."
+        combined = {(s, e, label) for s, e, roles in vocabulary.scan(text) for label, _ in roles}
+        alone = {
+            (m.start(), m.end(), patterns.label)
+            for patterns in separate
+            for regex in (patterns.mention, patterns.exclusion, patterns.normal)
+            if regex is not None
+            for m in regex.finditer(text)
+        }
+        assert combined == alone, text
+
+
+def test_shared_phrases_carry_every_label() -> None:
+    vocabulary = Vocabulary(
+        [
+            Concept("Effusion", synonyms=("hydropneumothorax",)),
+            Concept("Pneumothorax", synonyms=("hydropneumothorax",)),
+        ]
+    )
+    tokens = vocabulary.scan("left hydropneumothorax")
+    assert [roles for _, _, roles in tokens] == [
+        (("Effusion", "mention"), ("Pneumothorax", "mention"))
+    ]

@@ -1,0 +1,1 @@
+"""Local stand-ins for remote services (object stores, web servers), for tests and benchmarks."""

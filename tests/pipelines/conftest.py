@@ -1,0 +1,45 @@
+"""Fixtures: the real `labelmill` app run in-process, and small manifests of sample studies."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from labelmill.pipelines.cli import app
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def run_labelmill(*args: object) -> tuple[int, str]:
+    """Exit code and everything printed (stdout and stderr)."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def write_manifest(folder: Path, n: int = 3, sep: str = ",", header: tuple = ()) -> Path:
+    """`n` sample studies (absolute image paths, a report and labels each) as a CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "manifest.csv"
+    names = header or ("id", "image", "report", "labels", "age")
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, delimiter=sep)
+        writer.writerow(names)
+        for i in range(n):
+            image = SAMPLE / "images" / f"study-{i:03d}.png"
+            report = "FINDINGS: Small left pleural effusion. No pneumothorax."
+            writer.writerow([f"s{i}", str(image), report, "effusion|PTX", 40 + i])
+    return path
+
+
+@pytest.fixture
+def labelmill() -> Callable[..., tuple[int, str]]:
+    return run_labelmill
+
+
+@pytest.fixture
+def small_manifest() -> Callable[..., Path]:
+    return write_manifest
