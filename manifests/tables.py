@@ -119,8 +119,8 @@ def _checked(
             yield number, BadRow(f"not a JSON object ({where})")
         elif missing := [c for c in required if c not in record]:
             keys = ", ".join(map(str, record)) or "none"
-            names = ", ".join(map(repr, missing))
-            yield number, BadRow(f"required column {names} is missing, keys: {keys} ({where})")
+            absent = ", ".join(map(repr, missing))
+            yield number, BadRow(f"required column {absent} is missing, keys: {keys} ({where})")
         elif problem := row_problem(record):
             yield number, BadRow(f"{problem} ({where})")
         else:

@@ -1,18 +1,14 @@
 """Checks of what the build's surroundings provide, before any work starts, each failing with
-one line that names the problem: a manifest that is not a readable regular file, an output that
-is a file or not writable, an `--llm` server that cannot be reached. Found later, each would
-hang the fingerprint or surface from inside a Beam worker as a traceback, after minutes of
-work. (The options themselves, the device included, are checked by `preflight`.)"""
+one line that names the problem: a manifest that is not a readable regular file, or an output
+that is a file or not writable. Found later, each would hang the fingerprint or surface as a
+traceback. (The options themselves, the device and the `--llm` server included, are checked
+by `preflight`.)"""
 
 from __future__ import annotations
 
 import os
-import socket
-from urllib.parse import urlsplit
 
 from labelmill.schemas.config import BuildConfig, ConfigError
-
-CONNECT_TIMEOUT_S = 5.0
 
 
 def check_output(output: str) -> None:
@@ -47,24 +43,7 @@ def check_input(path: str) -> None:
     check_readable(fs, fs_path, path)
 
 
-def check_llm(config: BuildConfig) -> None:
-    """An `--llm` URL must accept a TCP connection (the request itself is the harmonizer's)."""
-    llm = str((config.harmonize or {}).get("llm") or "")
-    if not llm.startswith(("http://", "https://")):
-        return
-    parts = urlsplit(llm)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((parts.hostname or "", port), CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ConfigError(
-            f"--llm {llm}: cannot connect to {parts.hostname}:{port} ({reason})"
-        ) from exc
-
-
 def check_site(config: BuildConfig) -> None:
     """Every check above, cheapest first."""
     check_input(config.input)
     check_output(config.output)
-    check_llm(config)
