@@ -22,7 +22,7 @@ install: $(STAMP)
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/labelmill build --config sample_data/build.yaml
 	$(VENV)/bin/labelmill audit demo-out --output demo-out/audit
-	@echo "shards: demo-out/shards  manifest: demo-out/manifest.parquet  index: demo-out/index.json"
+	@echo "shards: demo-out/shards  manifest: demo-out/manifest/  index: demo-out/index.json"
 	@echo "audit:  demo-out/audit/index.html"
 
 lint: $(STAMP)

@@ -1,4 +1,4 @@
-"""Read a build folder for the audit: run.json, rejects.parquet, and the shards, streamed.
+"""Read a build folder for the audit: run.json, the rejects parts, and the shards, streamed.
 
 Shards are streamed one sample at a time (tar stream mode, unsafe member names refused), so the
 audit's memory does not grow with the dataset; sections keep what they need and drop the rest.
@@ -13,9 +13,9 @@ from typing import Any
 
 import fsspec
 import numpy as np
-import pyarrow.parquet as pq
 
 from labelmill.fileio import join, read_json
+from labelmill.manifests import built
 from labelmill.pipelines import shard_reader
 from labelmill.schemas.sample import decode_sample_json
 
@@ -75,13 +75,11 @@ def read_harmonize(build_dir: str, run: dict[str, Any]) -> Any:
 
 
 def read_rejects(build_dir: str) -> list[dict[str, Any]]:
-    """rejects.parquet as row dicts, sorted by input row; empty when absent."""
-    url = join(build_dir, "rejects.parquet")
-    fs, path = fsspec.core.url_to_fs(url)
+    """The build's rejects as row dicts, sorted by input row; empty when absent."""
+    fs, path = fsspec.core.url_to_fs(join(build_dir, "rejects"))
     if not fs.exists(path):
         return []
-    with fsspec.open(url, "rb") as fh:
-        rows = pq.read_table(fh).to_pylist()
+    rows = built.read_rejects(build_dir)
     return sorted(rows, key=lambda r: (r.get("row") or 0, str(r.get("id"))))
 
 

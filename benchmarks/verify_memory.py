@@ -33,7 +33,7 @@ if sys.argv[1] == "verify":
     assert verify(sys.argv[2]) == []
 else:
     import pyarrow.parquet as pq
-    rows = pq.read_table(sys.argv[2] + "/manifest.parquet").to_pylist()
+    rows = pq.read_table(sys.argv[2] + "/manifest").to_pylist()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
@@ -88,7 +88,7 @@ def make_build(root: Path, n: int) -> Path:
         return batch
 
     batches = (shard_rows(start) for start in range(0, n, PER_SHARD))
-    write_parquet_batches(str(root / "manifest.parquet"), batches, MANIFEST_SCHEMA)
+    write_parquet_batches(str(root / "manifest" / "part-000000.parquet"), batches, MANIFEST_SCHEMA)
     run = {"shards": shards, "image_ext": "png", "counts": {"read": n, "written": n, "rejected": 0}}
     (root / "run.json").write_text(json.dumps(run))
     index = {"shardlist": [{"url": s["shard"], "md5sum": s["md5"]} for s in shards]}

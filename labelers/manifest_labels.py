@@ -3,7 +3,8 @@
 Sources often ship labels (a dataset's class, a registry's findings). They become one record,
 source "manifest", each label a positive vote. With a harmonized mapping (raw string -> ontology
 label or None) the raw strings are mapped onto the ontology first; the raw ones stay in the
-evidence so nothing is lost, and unmapped strings are listed there too.
+evidence so nothing is lost, and unmapped strings are listed there too. A raw string may map to
+several labels ("hydropneumothorax" -> Effusion and Pneumothorax): each gets the vote.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class ManifestLabels(Labeler):
 
     source = "manifest"
 
-    def __init__(self, mapping: dict[str, str | None] | None = None) -> None:
+    def __init__(self, mapping: dict[str, list[str] | str | None] | None = None) -> None:
         self.mapping = mapping
 
     def label_batch(self, samples: Sequence[Sample]) -> list[LabelRecord]:
@@ -32,11 +33,11 @@ class ManifestLabels(Labeler):
         labels: dict[str, int] = {}
         evidence: list[dict[str, Any]] = []
         for raw in raw_labels:
-            label = self.mapping.get(raw)
-            if label is not None:
-                labels[label] = POSITIVE
-            status = "mapped" if label else "unmapped"
-            evidence.append({"label": label, "raw": raw, "status": status})
+            targets = self.mapping.get(raw) or []
+            targets = [targets] if isinstance(targets, str) else targets
+            labels.update(dict.fromkeys(targets, POSITIVE))
+            status = "mapped" if targets else "unmapped"
+            evidence.append({"label": "|".join(targets) or None, "raw": raw, "status": status})
         return LabelRecord(self.source, labels=labels, evidence=evidence, meta={"harmonized": True})
 
     def describe(self) -> dict[str, Any]:

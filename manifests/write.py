@@ -1,6 +1,8 @@
-"""Write a build's output manifests from its shard markers: manifest.parquet, rejects.parquet and
-the wids shard index. All three are derived data: rerunning this on the same markers gives the
-same files, which is what makes a resumed build equal a clean one.
+"""Write a build's output layout: `manifest/part-NNNNNN.parquet` and `rejects/part-NNNNNN.parquet`
+(one part per shard, written by the worker that built it, readable as one table by pyarrow,
+pandas, duckdb and `datasets`), and the wids shard index from the small per-shard stats.
+Every file is derived from its shard alone, so a resumed build writes the same files as a clean
+one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labelmill.fileio import atomic_open, join, write_json
+
+# Everything a build writes at the top of its output folder.
+OUTPUT_NAMES = ("shards", "manifest", "rejects", "index.json", "run.json", "classes.json")
 
 # Per source, label -> 1/0/-1 and label -> score: typed maps, readable without JSON parsing
 # (duckdb: labels['reports/chestxray14']['Effusion']).
@@ -84,7 +89,8 @@ def write_parquet_batches(
 
 
 def write_wids_index(output: str, markers: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The wids shard index, urls relative to the output folder (so the folder can move)."""
+    """The wids shard index, urls relative to the output folder (so the folder can move).
+    `markers`: one entry per tar (shard, nsamples, size, md5)."""
     index = {
         "__kind__": "wids-shard-index-v1",
         "wids_version": 1,

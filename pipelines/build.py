@@ -1,36 +1,49 @@
-"""The build pipeline: plan, a Beam stage that writes shards in parallel, then the manifests.
+"""The build: one Beam pipeline, run once, from the input files to run.json.
 
-    plan  ->  Create(shard ids) | Reshuffle | ParDo(BuildShardFn)      ->  write_outputs
-              [with a label model: fit, then ParDo(FinalizeShardFn)]
-
-Only shard ids travel through Beam; each worker reads its shard's rows from the staged Parquet
-file, so memory stays flat as the dataset grows, on the in-process runner and on Dataflow alike.
-A shard whose marker and tar check out is kept on a rerun; the rest are redone.
+The launcher lists the input files, fingerprints the config, takes the output lock and starts
+the pipeline (`graph.build_graph`); reading, dedup, shard assignment, building, the label-model
+fit, the manifests and run.json all run on workers. The launcher then checks the job's final
+state: a dry run, a template or a failed job is never reported as a finished build.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
-import fsspec
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    StandardOptions,
+    TestOptions,
+)
+from apache_beam.runners.runner import PipelineState
 
-from labelmill.fileio import file_digest, join, read_json
+from labelmill.fileio import join, read_json
 from labelmill.filesystems import check_build_filesystems
-from labelmill.labelers.base import Labeler, create
-from labelmill.pipelines import label_model_stage
-from labelmill.pipelines.harmonize_stage import RunOptions
-from labelmill.pipelines.outputs import write_outputs
-from labelmill.pipelines.plan import WORK, Plan, make_plan
+from labelmill.manifests.parts import absolute
+from labelmill.manifests.tables import TableError
+from labelmill.pipelines.graph import build_graph
+from labelmill.pipelines.lock import output_lock
+from labelmill.pipelines.plan import make_plan
 from labelmill.pipelines.progress import Progress
-from labelmill.pipelines.shard_stage import build_shard
 from labelmill.schemas.config import BuildConfig
 
 log = logging.getLogger(__name__)
+REMOTE_RUNNERS = ("dataflowrunner", "dataflow", "testdataflowrunner")
+
+
+class BuildNotFinished(RuntimeError):
+    """The pipeline did not end in state DONE (a dry run, a template, a failed or cancelled job).
+    `result` is the runner's result when there is one (a dry run's holds the translated job)."""
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
@@ -43,111 +56,62 @@ def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     return options
 
 
-def make_labelers(plan: Plan, run_options: RunOptions) -> list[Labeler]:
-    """The configured labelers, with the options computed at plan time merged in."""
-    return [
-        create(spec.name, {**spec.options, **run_options.get(spec.name, {})})
-        for spec in plan.config.labelers
+def check_paths(config: BuildConfig, options: PipelineOptions) -> BuildConfig:
+    """Local paths made absolute (workers may start elsewhere); refused with a remote runner,
+    whose workers cannot see this machine's disk."""
+    runner = str(options.view_as(StandardOptions).runner or "").lower()
+    if runner in REMOTE_RUNNERS:
+        local = [p for p in (config.input, config.output) if "://" not in p]
+        if local:
+            raise ValueError(
+                f"{', '.join(local)}: a local path with {runner}, whose workers cannot read"
+                " this machine's disk; use gs:// (or another shared file system) URLs"
+            )
+    return replace(config, input=absolute(config.input), output=absolute(config.output))
+
+
+def check_finished(result: Any, options: PipelineOptions | None = None) -> None:
+    """Raise BuildNotFinished unless the job ran and ended DONE: nothing may claim its outputs.
+
+    A Dataflow dry run reports DONE without running anything, and a template run only writes
+    the template, so both are told apart by their options before the state is read."""
+    if options is not None:
+        if options.view_as(TestOptions).dry_run:
+            raise BuildNotFinished(
+                "--dry_run: the pipeline was checked, not run; nothing was built", result
+            )
+        template = options.view_as(GoogleCloudOptions).template_location
+        if template:
+            raise BuildNotFinished(
+                f"--template_location: a template was written to {template};"
+                " nothing was built until it runs"
+            )
+    if result is None:
+        raise BuildNotFinished("the runner returned no job (a dry run?); nothing was built")
+    state = result.wait_until_finish()
+    state = state or getattr(result, "state", None)
+    if state != PipelineState.DONE:
+        raise BuildNotFinished(
+            f"the pipeline ended in state {state} (a dry run, a template or a failed job);"
+            " no build output is claimed"
+        )
+
+
+def _failure(exc: Exception) -> Exception:
+    """A failed job as one line: a worker's file-level input error (which Beam wraps in text)
+    as the TableError it was, anything else as BuildNotFinished with its last line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if isinstance(exc, TableError) and lines:  # the in-process runner re-raises the type
+        return TableError(lines[0].split(" [while running", 1)[0])
+    for line in lines:
+        for marker in ("ManifestError: ", "TableError: "):
+            if marker in line:
+                return TableError(line.split(marker, 1)[1])
+    telling = [
+        line for line in lines if "Error" in line or "Exception" in line or "details" in line
     ]
-
-
-def make_finalizer(config: BuildConfig) -> Callable[[list], dict[str, Any]] | None:
-    """The per-sample aggregator, if configured. A label model needs every sample's votes, so
-    it runs in its own pass after the shards are written (`label_model_stage`)."""
-    if not config.aggregate or label_model_stage.needs_label_model(config):
-        return None
-    from labelmill.labelers.aggregate import aggregator_from_config
-
-    return aggregator_from_config(config.aggregate)
-
-
-class BuildShardFn(beam.DoFn):
-    """Builds whole shards; labelers are created and set up once per worker, on the first
-    shard, because their run-time options (the harmonized mapping) arrive as a side input."""
-
-    def __init__(self, output: str) -> None:
-        self.output = output
-        self.labelers: list[Labeler] | None = None
-
-    def setup(self) -> None:
-        self.plan = load_plan(self.output)
-        self.finalize = make_finalizer(self.plan.config)
-
-    def process(self, index: int, run_options: RunOptions) -> Any:
-        if self.labelers is None:
-            self.labelers = make_labelers(self.plan, run_options)
-            for labeler in self.labelers:
-                labeler.setup()
-        marker = build_shard(self.plan, index, self.labelers, self.finalize)
-        yield {"index": index, "written": marker["nsamples"], "rejected": len(marker["rejects"])}
-
-
-def load_plan(output: str) -> Plan:
-    from labelmill.schemas.config import LabelerSpec
-
-    data = read_json(join(output, WORK, "plan.json"))
-    config = dict(data["config"])
-    config["labelers"] = tuple(LabelerSpec(**spec) for spec in config["labelers"])
-    return Plan(
-        config=BuildConfig(**config),
-        fingerprint=data["fingerprint"],
-        image_ext=data["image_ext"],
-        shard_names=tuple(data["shard_names"]),
-        read=data["read"],
-    )
-
-
-def pending_shards(plan: Plan) -> list[int]:
-    """Shards to (re)build: those without a marker, or whose tar is missing or differs from it.
-
-    Temporary files left by a killed run are removed first.
-    """
-    fs, out = fsspec.core.url_to_fs(plan.config.output)
-    leftovers = [fs.glob(f"{out}/{sub}*.tmp-*") for sub in ("", "shards/", f"{WORK}/")]
-    for leftover in sum(leftovers, []):
-        fs.rm(leftover)
-    todo = []
-    for index in range(len(plan.shard_names)):
-        marker_url, shard_url = plan.marker_url(index), plan.shard_url(index)
-        if not (fs.exists(marker_url) and fs.exists(shard_url)):
-            todo.append(index)
-            continue
-        marker = read_json(marker_url)
-        if fs.size(shard_url) != marker["size"] or file_digest(shard_url) != marker["sha256"]:
-            todo.append(index)
-    return todo
-
-
-class FinalizeShardFn(beam.DoFn):
-    """The label-model pass: writes each shard's final records with the fitted model."""
-
-    def __init__(self, output: str) -> None:
-        self.output = output
-
-    def setup(self) -> None:
-        self.plan = load_plan(self.output)
-
-    def process(self, index: int) -> Any:
-        yield label_model_stage.finalize_shard(self.plan, index)["index"]
-
-
-def _run_stage(
-    name: str,
-    fn: beam.DoFn,
-    indices: list[int],
-    beam_args: Sequence[str],
-    side: Any = None,
-) -> None:
-    """One Beam job over shard ids: only ids travel; each worker reads and writes whole shards.
-    `side`, when given, reaches every call of `fn` as a singleton side input."""
-    pipeline = beam.Pipeline(options=pipeline_options(beam_args))
-    ids = pipeline | f"{name}Ids" >> beam.Create(indices) | f"{name}Spread" >> beam.Reshuffle()
-    if side is None:
-        _ = ids | name >> beam.ParDo(fn)
-    else:
-        value = beam.pvalue.AsSingleton(pipeline | f"{name}Side" >> beam.Create([side]))
-        _ = ids | name >> beam.ParDo(fn, value)
-    pipeline.run().wait_until_finish()
+    last = (telling or lines or [type(exc).__name__])[-1][:500]
+    return BuildNotFinished(f"the pipeline failed: {last}")
 
 
 def run(
@@ -155,21 +119,35 @@ def run(
     beam_args: Sequence[str] = (),
     overwrite: bool = False,
     show_progress: bool = True,
+    verify_resume: bool = False,
 ) -> dict[str, Any]:
-    """Build `config.input` into `config.output`; returns the run summary (also in run.json)."""
+    """Build `config.input` into `config.output`; returns the run summary (also in run.json).
+    `verify_resume` re-hashes every kept shard instead of trusting its recorded size."""
     started = time.time()
-    check_build_filesystems(config)
-    plan, manifest_rejects, run_options = make_plan(config, overwrite=overwrite)
-    todo = pending_shards(plan)
-    log.info("%d shards planned, %d to build", len(plan.shard_names), len(todo))
-    if todo:
-        with Progress(plan, todo, enabled=show_progress):
-            shard_fn = BuildShardFn(config.output)
-            _run_stage("BuildShards", shard_fn, todo, beam_args, side=run_options)
-    if label_model_stage.needs_label_model(plan.config):
-        markers = [read_json(plan.marker_url(i)) for i in range(len(plan.shard_names))]
-        digest = label_model_stage.fit(plan, markers)
-        refit = label_model_stage.pending(plan, digest)
-        if refit:
-            _run_stage("FinalLabels", FinalizeShardFn(config.output), refit, beam_args)
-    return write_outputs(plan, manifest_rejects, time.time() - started, rebuilt=len(todo))
+    options = pipeline_options(beam_args)
+    config = check_paths(config, options)
+    with output_lock(config.output):
+        plan = make_plan(config, overwrite=overwrite)
+        if plan.units:  # the file systems named by the input, output and first rows
+            check_build_filesystems(replace(config, input=plan.units[0].url))
+        pipeline = beam.Pipeline(options=options)
+        build_graph(pipeline, plan, verify_resume, started)
+        with Progress(plan, enabled=show_progress) as progress:
+            try:
+                progress.result = pipeline.run()
+                check_finished(progress.result, options)
+            except BuildNotFinished:
+                raise
+            except Exception as exc:
+                log.debug("pipeline failed", exc_info=True)
+                raise _failure(exc) from exc
+            summary = read_json(join(plan.config.output, "run.json"))
+            counts = summary["counts"]
+            progress.final = (counts["written"], counts["rejected"])
+    log.info("built %d shards (%d this run)", len(summary["shards"]), summary["shards_rebuilt"])
+    if not summary["counts"]["balanced"]:
+        raise RuntimeError(
+            f"accounting error: written {counts['written']} + rejected {counts['rejected']}"
+            f" != read {counts['read']}"
+        )
+    return summary

@@ -26,7 +26,7 @@ from labelmill.schemas.config import (
 )
 
 COLUMN_FLAGS = ("id", "image", "report", "labels")
-RUN_FLAGS = ("overwrite", "quiet", "verbose")  # how to run, not what to build
+RUN_FLAGS = ("overwrite", "quiet", "verbose", "verify_resume")  # how to run, not what to build
 SEPARATOR_NAMES = {"\\t": "\t", "tab": "\t", "semicolon": ";", "comma": ","}  # --sep '\t'
 
 
@@ -152,7 +152,7 @@ def build(
         int | None, typer.Option(min=1, help="Samples per shard (default 8, 16, ... up to 1000).")
     ] = None,
     shard_max_bytes: Annotated[
-        int | None, typer.Option(min=1, help="About this many source bytes per shard.")
+        int | None, typer.Option(min=1, help="Start a shard's next tar past this many bytes.")
     ] = None,
     max_image_side: Annotated[
         int | None, typer.Option(min=8, help="Downscale longer sides to this.")
@@ -205,15 +205,19 @@ def build(
     overwrite: Annotated[
         bool, typer.Option(help="Replace a build made with another config.")
     ] = False,
+    verify_resume: Annotated[
+        bool, typer.Option(help="Re-hash kept shards on a resume instead of checking sizes.")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     verbose: Annotated[bool, typer.Option(help="Show Beam's and the labelers' logs.")] = False,
 ) -> None:
-    """Build shards, manifest.parquet, rejects.parquet, index.json and run.json in OUTPUT.
+    """Build shards, manifest/ and rejects/ parts, index.json and run.json in OUTPUT.
 
     Other options must be Beam's: --direct_num_workers 2 (processes: add
     --direct_running_mode multi_processing), --runner DataflowRunner, --project P, ...
     """
     from labelmill.pipelines.beam_flags import FlagError
+    from labelmill.pipelines.build import BuildNotFinished
     from labelmill.pipelines.cli import STARTED
     from labelmill.pipelines.cli_errors import one_line, show_traceback
     from labelmill.pipelines.orphans import mark_launcher
@@ -227,7 +231,10 @@ def build(
     try:
         cfg = _start(ctx, flags)
         mark_launcher()
-        summary = _run(cfg, ctx.args, overwrite, quiet)
+        summary = _run(cfg, ctx.args, overwrite, quiet, verify_resume)
+    except BuildNotFinished as exc:
+        typer.echo(f"not built: {exc}", err=True)
+        raise typer.Exit(3) from exc
     except (ConfigError, FlagError, PreflightError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -241,13 +248,18 @@ def build(
         sys.exit(1)
 
 
-def _run(cfg: BuildConfig, beam_args: list[str], overwrite: bool, quiet: bool) -> dict:
+def _run(
+    cfg: BuildConfig, beam_args: list[str], overwrite: bool, quiet: bool, verify: bool = False
+) -> dict:
     from labelmill.pipelines.build import run
+    from labelmill.pipelines.lock import OutputLockedError
     from labelmill.pipelines.plan import ResumeError
 
     try:
-        return run(cfg, beam_args, overwrite=overwrite, show_progress=not quiet)
-    except (ResumeError, ValueError, FileNotFoundError) as exc:
+        return run(
+            cfg, beam_args, overwrite=overwrite, show_progress=not quiet, verify_resume=verify
+        )
+    except (ResumeError, OutputLockedError, ValueError, FileNotFoundError) as exc:
         raise ConfigError(str(exc)) from exc
 
 

@@ -44,7 +44,7 @@ def closing_lines(summary: dict[str, Any]) -> list[str]:
     shards = summary["shards"]
     lines = [
         f"wrote {plural(counts['written'], 'sample')} in {plural(len(shards), 'shard')}, "
-        f"rejected {plural(counts['rejected'], 'input')} (see rejects.parquet)"
+        f"rejected {plural(counts['rejected'], 'input')} (see rejects/)"
     ]
     if shards:
         lines.append(f"shards: {shard_pattern(config['output'], config['name'], len(shards))}")

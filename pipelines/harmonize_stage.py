@@ -1,7 +1,8 @@
 """Harmonize a build's source labels once, in the launcher, before any worker starts.
 
 The distinct raw strings of the manifest's `labels` column are mapped onto the ontology by the
-cascade (cached on disk, so a rerun costs nothing); the mapping reaches the `manifest_labels`
+cascade (cached on disk, so a rerun costs nothing), each onto a list of labels (several for
+"hydropneumothorax", none when unmapped); the mapping reaches the `manifest_labels`
 labeler of every worker as a Beam side input, and the decisions (method, score, model, reason)
 are kept in `_work/harmonize.json` for run.json and the audit.
 """
@@ -42,4 +43,5 @@ def harmonize_labels(config: BuildConfig, strings: Iterable[str], work: str) -> 
             "decisions": [decisions[s].to_json() for s in distinct],
         },
     )
-    return {"manifest_labels": {"mapping": {raw: d.label for raw, d in decisions.items()}}}
+    mapping = {raw: list(d.labels) for raw, d in decisions.items()}
+    return {"manifest_labels": {"mapping": mapping}}

@@ -1,11 +1,19 @@
-"""The end of a build: manifest.parquet, rejects.parquet, index.json and run.json, all derived
-from the shard markers, so a resumed build writes the same files as a clean one."""
+"""The end of a build: index.json and run.json from the per-shard stats, on one worker.
+
+The manifest and rejects parts were written by the workers that built each shard; this step
+only sees one small stats entry per shard (tars, counts by reason, capped reject examples), so
+it costs per shard, never per row. It also removes what an earlier build of the same output left
+behind and this one does not list (shards of a shrunk input, temporary files of a killed run),
+with one listing per output folder.
+"""
 
 from __future__ import annotations
 
+import json
 import platform
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -16,79 +24,90 @@ from labelmill.manifests.write import (
     REJECTS_SCHEMA,
     manifest_schema,
     write_parquet,
-    write_parquet_batches,
     write_wids_index,
 )
-from labelmill.pipelines import label_model_stage
-from labelmill.pipelines.plan import Plan
-from labelmill.schemas.records import Reject
+from labelmill.pipelines.plan import WORK, Plan
 from labelmill.schemas.targets import target_classes, write_classes
 
 VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
-EXAMPLES_PER_REASON = 3
 
 
 def write_outputs(
-    plan: Plan, manifest_rejects: list[Reject], wall: float, rebuilt: int
+    stats: Sequence[dict[str, Any]],
+    plan: Plan,
+    read: int,
+    examples: dict[str, list[dict[str, Any]]],
+    labelers: Sequence[str] = (),
+    model: dict[str, Any] | None = None,
+    started: float = 0.0,
 ) -> dict[str, Any]:
-    """Write the manifests and run.json; returns the run summary (run.json's content)."""
+    """Write index.json and run.json (a build's last file); returns run.json's content.
+
+    `stats`: one small entry per shard; `examples`: the first rejects of each reason;
+    `labelers`: the distinct labeler descriptions the shards reported, as JSON text."""
     output = plan.config.output
-    rejects = [r.to_json() for r in manifest_rejects]
-    shards: list[dict[str, Any]] = []
-    labelers: list[dict[str, Any]] | None = None
-
-    def samples_per_shard() -> Iterator[list[dict[str, Any]]]:
-        """Stream the markers: one shard's rows in memory at a time."""
-        nonlocal labelers
-        for index in range(len(plan.shard_names)):
-            marker = read_json(plan.marker_url(index))
-            fields = ("shard", "nsamples", "size", "sha256", "md5")
-            shards.append({key: marker[key] for key in fields})
-            rejects.extend(marker["rejects"])
-            labelers = labelers or marker.get("labelers")
-            yield marker["samples"]
-
+    stats = sorted(stats, key=lambda s: s["index"])
+    tars = [tar for s in stats for tar in s["tars"]]
+    remove_stale(plan, stats)
     classes = target_classes(plan.config)
     write_classes(output, classes)
-    schema = manifest_schema(classes)
-    write_parquet_batches(join(output, "manifest.parquet"), samples_per_shard(), schema)
-    written = sum(s["nsamples"] for s in shards)
-    rejects.sort(key=lambda r: r["row"])
-    write_parquet(join(output, "rejects.parquet"), rejects, REJECTS_SCHEMA)
-    write_wids_index(output, shards)
-    by_reason = Counter(r["reason"] for r in rejects)
-    examples: dict[str, list[dict[str, Any]]] = {}
-    for reject in rejects:
-        bucket = examples.setdefault(reject["reason"], [])
-        if len(bucket) < EXAMPLES_PER_REASON:
-            bucket.append(reject)
+    if not stats:  # an input without rows still reads as two (empty) tables
+        for kind, schema in (("manifest", manifest_schema(classes)), ("rejects", REJECTS_SCHEMA)):
+            write_parquet(plan.part_url(kind, 0), [], schema)
+    write_wids_index(output, tars)
+    by_reason: Counter[str] = Counter()
+    for shard in stats:
+        by_reason.update(shard["rejected_by_reason"])
+    written = sum(s["written"] for s in stats)
+    rejected = sum(s["rejected"] for s in stats)
+    described = [json.loads(text) for text in sorted(labelers)]
+    labelers_seen = next((d for d in described if d), None)
     summary = {
         "config": plan.config.to_json(),
         "fingerprint": plan.fingerprint,
-        "image_ext": plan.image_ext,
         "versions": versions(),
-        "labelers": labelers or [{"source": spec.name} for spec in plan.config.labelers],
+        "labelers": labelers_seen or [{"source": s.name} for s in plan.config.labelers],
         "harmonize": _optional(join(plan.work, "harmonize.json")),
-        "label_model": label_model_stage.learned(plan),
+        "label_model": model["learned"] if model else None,
         "counts": {
-            "read": plan.read,
+            "read": read,
             "written": written,
-            "rejected": len(rejects),
+            "rejected": rejected,
             "rejected_by_reason": dict(sorted(by_reason.items())),
-            "balanced": written + len(rejects) == plan.read,
+            "balanced": written + rejected == read,
         },
-        "reject_examples": examples,
-        "shards": shards,
-        "shards_rebuilt": rebuilt,
-        "wall_time_s": round(wall, 3),
+        "reject_examples": dict(sorted(examples.items())),
+        "shards": [
+            {k: tar[k] for k in ("shard", "nsamples", "size", "sha256", "md5")} for tar in tars
+        ],
+        "shards_rebuilt": sum(1 for s in stats if s["rebuilt"]),
+        "wall_time_s": round(time.time() - started, 3) if started else None,
     }
     write_json(join(output, "run.json"), summary)
-    if not summary["counts"]["balanced"]:
-        raise RuntimeError(
-            f"accounting error: written {written} + rejected {len(rejects)}"
-            f" != read {plan.read}"
-        )
     return summary
+
+
+def remove_stale(plan: Plan, stats: Sequence[dict[str, Any]]) -> list[str]:
+    """Delete files in shards/, manifest/, rejects/ and _work/shards/ that this build does not
+    list (or that a killed run left half-written); returns what was removed."""
+    parts = {f"part-{s['index']:06d}.parquet" for s in stats}
+    keep = {
+        "shards": {tar["shard"].rsplit("/", 1)[-1] for s in stats for tar in s["tars"]},
+        "manifest": parts,
+        "rejects": parts,
+        f"{WORK}/shards": {plan.marker_url(s["index"]).rsplit("/", 1)[-1] for s in stats},
+    }
+    fs, root = fsspec.core.url_to_fs(plan.config.output)
+    removed = []
+    for folder, names in keep.items():
+        path = f"{root.rstrip('/')}/{folder}"
+        if not fs.isdir(path):
+            continue
+        for name in fs.ls(path, detail=False):
+            if name.rstrip("/").rsplit("/", 1)[-1] not in names:
+                fs.rm(name, recursive=True)
+                removed.append(name)
+    return removed
 
 
 def _optional(url: str) -> Any:

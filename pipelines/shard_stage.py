@@ -1,32 +1,43 @@
-"""The shard stage: load, label and write one shard, then leave its completion marker.
+"""The shard stage: load, label and write one shard, its manifest and rejects parts, then leave
+its completion marker.
 
-Plain Python, called by the Beam DoFn in `build.py` and directly by tests. Loading runs in a
+Plain Python, called by the Beam DoFn in `graph.py` and directly by tests. Loading runs in a
 thread pool ahead of the labelers (Pillow and file reads release the GIL), so decode stays off
-the labelers' critical path. Every row ends written or rejected; the marker
-(`_work/shard-NNNNNN.json`, written after the tar is in place) lists both and is what a
-resumed build and the final manifests read.
+the labelers' critical path. Every row ends written or rejected. The marker
+(`_work/shards/shard-NNNNNN.json`, written last) holds the shard's small stats and its
+fingerprint; a resumed build keeps a shard whose marker, fingerprint and tar sizes still match.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+import fsspec
 import numpy as np
 
 from labelmill.extras import MissingExtraError
 from labelmill.fetch import fetch_options
-from labelmill.fileio import write_json
+from labelmill.fileio import file_digest, read_json, write_json
 from labelmill.labelers.base import Labeler
-from labelmill.manifests.write import label_columns
+from labelmill.manifests.write import (
+    REJECTS_SCHEMA,
+    label_columns,
+    manifest_schema,
+    write_parquet,
+)
+from labelmill.pipelines.fingerprint import shard_fingerprint
+from labelmill.pipelines.label_model_stage import VoteCounts, needs_label_model
 from labelmill.pipelines.load import LoadOptions, load_sample
-from labelmill.pipelines.plan import Plan, read_shard_rows
-from labelmill.pipelines.shards import open_shard
+from labelmill.pipelines.plan import Plan
+from labelmill.pipelines.tar_parts import TarParts
 from labelmill.schemas.records import (
     InputRow,
     Reason,
@@ -40,12 +51,29 @@ from labelmill.schemas.targets import target_classes, target_members
 
 log = logging.getLogger(__name__)
 LOAD_CHUNK = 8  # rows per loader task
+EXAMPLES_PER_REASON = 3  # reject examples a marker keeps per reason (run.json's are capped too)
+Report = Callable[[int, int], None]  # progress: (written, rejected) since the last call
 
 
-def load_options(plan: Plan, labelers: Sequence[Labeler]) -> LoadOptions:
-    config = plan.config
+@dataclass(frozen=True)
+class ShardContext:
+    """What a shard's bytes depend on besides its rows: the plan, the build's image format
+    (known once every row is read) and the labelers' run-time options (harmonized mapping)."""
+
+    plan: Plan
+    image_ext: str
+    run_options: dict[str, Any]
+
+    @property
+    def digest(self) -> str:
+        options = json.dumps(self.run_options, sort_keys=True, default=str)
+        return f"{self.plan.fingerprint}\n{self.image_ext}\n{options}"
+
+
+def load_options(context: ShardContext, labelers: Sequence[Labeler]) -> LoadOptions:
+    config = context.plan.config
     return LoadOptions(
-        image_ext=plan.image_ext,
+        image_ext=context.image_ext,
         max_image_side=config.max_image_side,
         max_pixels=config.max_pixels,
         jpeg_quality=config.jpeg_quality,
@@ -142,7 +170,7 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 def manifest_row(
     sample: Sample, shard: str, sizes: dict[str, int], classes: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """One row of manifest.parquet for a written sample."""
+    """One row of the manifest for a written sample."""
     return {
         "key": sample.key,
         "id": sample.row.id,
@@ -158,48 +186,99 @@ def manifest_row(
     }
 
 
-def build_shard(
-    plan: Plan, index: int, labelers: Sequence[Labeler], finalize: Any = None
-) -> dict[str, Any]:
-    """Load, label and write shard `index`; returns (and writes) its completion marker.
+def kept_marker(
+    context: ShardContext, index: int, fingerprint: str, verify: bool = False
+) -> dict[str, Any] | None:
+    """The marker of a finished shard that may be kept: same fingerprint, every tar and part
+    in place with its recorded size (and sha256 when `verify`); None when it must be rebuilt."""
+    plan = context.plan
+    fs, _ = fsspec.core.url_to_fs(plan.config.output)
+    url = plan.marker_url(index)
+    if not fs.exists(url):
+        return None
+    marker = read_json(url)
+    if marker.get("fingerprint") != fingerprint:
+        return None
+    parts = [plan.part_url("manifest", index), plan.part_url("rejects", index)]
+    if not all(fs.exists(part) for part in parts):
+        return None
+    for tar in marker["tars"]:
+        tar_url = f"{plan.config.output}/{tar['shard']}"
+        if not fs.exists(tar_url) or fs.size(tar_url) != tar["size"]:
+            return None
+        if verify and file_digest(tar_url) != tar["sha256"]:
+            return None
+    return marker
 
-    `finalize`, when given, turns a sample's records into its final record (the aggregator).
-    """
-    options = load_options(plan, labelers)
-    classes = target_classes(plan.config)
-    rows = read_shard_rows(plan, index)
-    shard_name = f"shards/{plan.shard_names[index]}"
+
+def tally(rejects: Sequence[Reject]) -> tuple[dict[str, int], dict[str, list[dict[str, Any]]]]:
+    """Rejects counted by reason, with the first few of each as examples (capped)."""
+    by_reason = Counter(r.reason for r in rejects)
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for reject in rejects:
+        bucket = examples.setdefault(reject.reason, [])
+        if len(bucket) < EXAMPLES_PER_REASON:
+            bucket.append(reject.to_json())
+    return dict(sorted(by_reason.items())), examples
+
+
+def build_shard(
+    context: ShardContext,
+    index: int,
+    rows: Sequence[tuple[InputRow, str]],
+    manifest_rejects: Sequence[Reject],
+    labelers: Sequence[Labeler],
+    finalize: Any = None,
+    report: Report | None = None,
+    fingerprint: str | None = None,
+) -> dict[str, Any]:
+    """Load, label and write shard `index` (its rows in row order); returns and writes its
+    marker. `finalize`, when given, turns a sample's records into its final record (the
+    aggregator); `report` hears how many samples were written and rejected as it goes."""
+    plan, config = context.plan, context.plan.config
+    fingerprint = fingerprint or shard_fingerprint(context.digest, rows, manifest_rejects)
+    options = load_options(context, labelers)
+    classes = target_classes(config)
+    votes = VoteCounts.for_config(config.aggregate) if needs_label_model(config) else None
     written: list[dict[str, Any]] = []
-    rejects: list[Reject] = []
-    with ThreadPoolExecutor(plan.config.load_threads) as pool, open_shard(
-        plan.shard_url(index)
-    ) as writer:
-        ahead = 2 * plan.config.load_threads
-        loaded = _prefetch(pool, rows, options, ahead)
-        for batch in _batches(loaded, plan.config.batch_size):
+    rejects = list(manifest_rejects)
+    if report:
+        report(0, len(rejects))
+    parts = TarParts(plan, index)
+    with ThreadPoolExecutor(config.load_threads) as pool, parts:
+        loaded = _prefetch(pool, list(rows), options, 2 * config.load_threads)
+        for batch in _batches(loaded, config.batch_size):
             samples = [s for s in batch if isinstance(s, Sample)]
-            rejects.extend(s for s in batch if isinstance(s, Reject))
-            bad = label_samples(labelers, samples)
-            rejects.extend(bad)
-            failed = {r.row for r in bad}
-            for sample in samples:
-                if sample.row.row in failed:
-                    continue
+            failed = [s for s in batch if isinstance(s, Reject)]
+            failed += label_samples(labelers, samples)
+            rejects.extend(failed)
+            failed_rows = {r.row for r in failed}
+            kept = [s for s in samples if s.row.row not in failed_rows]
+            for sample in kept:
                 if finalize is not None:
                     sample.final = finalize(sample.records)
-                sizes = writer.write(sample.key, sample_members(sample, classes))
-                written.append(manifest_row(sample, shard_name, sizes, classes))
+                if votes is not None:
+                    votes.add(sample.records)
+                name, sizes = parts.write(sample.key, sample_members(sample, classes))
+                written.append(manifest_row(sample, name, sizes, classes))
+            if report:
+                report(len(kept), len(failed))
+    rejects.sort(key=lambda r: r.row)
+    write_parquet(plan.part_url("manifest", index), written, manifest_schema(classes))
+    write_parquet(plan.part_url("rejects", index), [r.to_json() for r in rejects], REJECTS_SCHEMA)
+    by_reason, examples = tally(rejects)
     marker = {
         "index": index,
-        "shard": shard_name,
-        "nsamples": len(written),
-        "size": writer.size,
-        "sha256": writer.sha256,
-        "md5": writer.md5,
-        "samples": written,
-        "rejects": [r.to_json() for r in sorted(rejects, key=lambda r: r.row)],
+        "fingerprint": fingerprint,
+        "tars": parts.stats,
+        "written": len(written),
+        "rejected": len(rejects),
+        "rejected_by_reason": by_reason,
+        "reject_examples": examples,
         "labelers": [labeler.describe() for labeler in labelers],
+        "votes": votes.to_json() if votes is not None else None,
+        "label_model": None,
     }
     write_json(plan.marker_url(index), marker, indent=None)
-    log.info("wrote %s: %d samples, %d rejected", shard_name, len(written), len(rejects))
+    log.info("wrote shard %d: %d samples, %d rejected", index, len(written), len(rejects))
     return marker

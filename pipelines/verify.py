@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import fsspec
-import pyarrow.parquet as pq
 import typer
 
 from labelmill.fileio import join
+from labelmill.manifests.built import iter_parts
 from labelmill.pipelines.verify_shard import (
     ShardContents,
     allowed_suffix,
@@ -49,13 +49,12 @@ def read_small_json(url: str) -> Any:
 
 
 def _manifest_rows(output: str, shard: str | None = None) -> Iterator[dict[str, Any]]:
-    """manifest.parquet's rows, streamed in batches (only those of `shard` when given)."""
-    with fsspec.open(join(output, "manifest.parquet"), "rb") as fh:
-        parquet = pq.ParquetFile(fh)
-        for batch in parquet.iter_batches(batch_size=4096, columns=_COLUMNS):
-            for row in batch.to_pylist():
-                if shard is None or row["shard"] == shard:
-                    yield row
+    """The manifest's rows, streamed one part (one shard's rows) at a time (only those of
+    `shard` when given)."""
+    for part in iter_parts(output, "manifest"):
+        for row in part.select(_COLUMNS).to_pylist():
+            if shard is None or row["shard"] == shard:
+                yield row
 
 
 def _recorded(row: dict[str, Any]) -> dict[str, int]:
@@ -73,7 +72,7 @@ def manifest_digests(output: str, image_ext: str | None) -> tuple[dict[str, list
         for member in row["members"] or []:
             suffix = member.partition(".")[2]
             if not allowed_suffix(suffix, image_ext) and len(problems) < MAX_PROBLEMS_PER_SHARD:
-                problems.append(f"manifest.parquet: {member} is not a member labelmill writes")
+                problems.append(f"the manifest: {member} is not a member labelmill writes")
     return digests, problems
 
 
@@ -82,7 +81,7 @@ def _differences(output: str, name: str, found: ShardContents) -> Iterator[str]:
     rows = {row["key"]: _recorded(row) for row in _manifest_rows(output, name)}
     for key, sizes in found.samples.items():
         if key not in rows:
-            yield f"{name}: sample {key!r} is not in manifest.parquet"
+            yield f"{name}: sample {key!r} is not in the manifest"
         elif sizes != rows[key]:
             yield f"{name}: sample {key!r} members {sorted(sizes)} differ from the manifest"
     for key in sorted(set(rows) - set(found.samples)):
@@ -131,7 +130,7 @@ def verify(output: str) -> list[str]:
             md5s[shard["shard"]] = found.md5
     recorded = {s.get("shard") for s in shards}
     for name in sorted(set(digests) - recorded):
-        problems.append(f"manifest.parquet names shard {name} that run.json does not list")
+        problems.append(f"the manifest names shard {name} that run.json does not list")
     fs, shards_path = fsspec.core.url_to_fs(join(output, "shards"))
     on_disk = {f"shards/{p.rsplit('/', 1)[-1]}" for p in fs.glob(f"{shards_path}/*.tar")}
     for name in sorted(on_disk - recorded):

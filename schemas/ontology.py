@@ -14,11 +14,15 @@ labels:
     abbreviations: [eff]                      # short forms, matched as words
     exclusions: [pericardial effusion]        # look like it but are not
     normal: [costophrenic angles are clear]   # statements that the label is absent
+    not: [loculated pericardial fluid]        # harmonization: names that are not this label
 language: en                                  # the language of the phrases above (default en)
 languages:                                    # the same fields in other languages, per label
   es:
     Effusion: {synonyms: [derrame pleural], patterns: ['derram\\w*']}
 ```
+
+Harmonization also reads the top-level `families` and `harmonize` keys; see
+`labelmill/schemas/ontology_harmonize.py`.
 """
 
 from __future__ import annotations
@@ -33,11 +37,19 @@ from typing import Any
 
 import yaml
 
+from labelmill.schemas.ontology_harmonize import (
+    NOT_FIELD,
+    Family,
+    parse_families,
+    parse_harmonize_options,
+)
+
 _PHRASE_FIELDS = ("synonyms", "abbreviations", "exclusions", "normal")
 _PATTERN_FIELDS = ("patterns", "exclusion_patterns", "normal_patterns")
 _LIST_FIELDS = (*_PHRASE_FIELDS, *_PATTERN_FIELDS)
-_KNOWN_FIELDS = {"name", "description", "codes", *_LIST_FIELDS}
+_KNOWN_FIELDS = {"name", "description", "codes", NOT_FIELD, *_LIST_FIELDS}
 _KNOWN_OPTIONS = {"ignore_sections", "no_finding"}
+TABLES = frozenset({"crosswalk"})  # data files beside the ontologies that are not ontologies
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?")
 
 
@@ -59,6 +71,7 @@ class Concept:
     patterns: tuple[str, ...] = ()
     exclusion_patterns: tuple[str, ...] = ()
     normal_patterns: tuple[str, ...] = ()
+    negatives: tuple[str, ...] = ()  # YAML `not:`: names that look like the label but are not
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ class Ontology:
     options: dict[str, Any] = field(default_factory=dict)
     language: str = "en"
     vocabularies: dict[str, tuple[Concept, ...]] = field(default_factory=dict)
+    families: tuple[Family, ...] = ()
+    harmonize: dict[str, Any] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -106,7 +121,8 @@ class Ontology:
 def builtin_names() -> list[str]:
     """Names of the ontologies shipped with labelmill."""
     files = resources.files("labelmill.ontologies").iterdir()
-    return sorted(f.name[: -len(".yaml")] for f in files if f.name.endswith(".yaml"))
+    names = (f.name[: -len(".yaml")] for f in files if f.name.endswith(".yaml"))
+    return sorted(n for n in names if n not in TABLES)
 
 
 def load_ontology(name_or_path: str | Path) -> Ontology:
@@ -154,6 +170,9 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
             raise OntologyError(f"{where}: duplicate label name {label!r}")
         seen.add(label)
         lists = _phrase_lists(entry, f"{where} ({label})")
+        negatives = entry.get(NOT_FIELD) or []
+        if not isinstance(negatives, list) or not all(isinstance(v, str) and v for v in negatives):
+            raise OntologyError(f"{where} ({label}): 'not' must be a list of strings")
         codes = entry.get("codes") or {}
         if not isinstance(codes, dict):
             raise OntologyError(f"{where} ({label}): 'codes' must be a mapping")
@@ -162,6 +181,7 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
                 name=label,
                 description=str(entry.get("description") or ""),
                 codes={str(k): str(v) for k, v in codes.items()},
+                negatives=tuple(negatives),
                 **lists,
             )
         )
@@ -171,6 +191,11 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
     if not isinstance(language, str) or not _LANGUAGE_CODE.fullmatch(language):
         raise OntologyError(f"{origin}: 'language' must be a language code such as 'en'")
     vocabularies = _parse_languages(data.get("languages") or {}, tuple(concepts), origin)
+    try:
+        families = parse_families(data.get("families"), seen, origin)
+        harmonize = parse_harmonize_options(data.get("harmonize"), origin)
+    except ValueError as exc:
+        raise OntologyError(str(exc)) from exc
     return Ontology(
         name=name,
         version=version,
@@ -178,6 +203,8 @@ def parse_ontology(data: Any, origin: str = "<ontology>") -> Ontology:
         options=options,
         language=language,
         vocabularies=vocabularies,
+        families=families,
+        harmonize=harmonize,
     )
 
 

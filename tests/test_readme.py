@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 from PIL import Image
+
+from labelmill.manifests.built import read_manifest, read_rejects
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -24,6 +25,8 @@ class Trap:
 
     def __reduce__(self) -> tuple:
         return (open, (self.path, "w"))
+
+
 SIZES = [(64, 48), (48, 64), (96, 32), (40, 40), (120, 56)]
 
 
@@ -74,7 +77,7 @@ def build(request: pytest.FixtureRequest) -> Path:
 
 
 def manifest_of(build: Path) -> dict[str, dict]:
-    return {row["key"]: row for row in pq.read_table(build / "manifest.parquet").to_pylist()}
+    return {row["key"]: row for row in read_manifest(str(build))}
 
 
 def test_webdataset_snippet(build: Path) -> None:
@@ -148,3 +151,9 @@ def test_snippets_never_unpickle(jpeg_build: Path, tmp_path: Path) -> None:
                 tar.addfile(info, io.BytesIO(payload))
     keys = [k for k, *_ in snippet("webdataset", tampered)["dataset"]]
     assert len(keys) == 40 and not flag.exists()
+
+
+def test_manifest_snippet(sample_build: Path) -> None:
+    scope = snippet("manifest", sample_build)
+    assert scope["manifest"].to_pylist() == list(manifest_of(sample_build).values())
+    assert scope["rejects"].to_pylist() == read_rejects(str(sample_build))

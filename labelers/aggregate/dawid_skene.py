@@ -44,12 +44,17 @@ class DawidSkene:
         """Per-source accuracy at the fitted prevalence."""
         return self.prior_ * self.sensitivity_ + (1 - self.prior_) * self.specificity_
 
-    def fit(self, votes: np.ndarray) -> DawidSkene:
-        """Fit on a [n_samples, n_sources] matrix of 1, 0, -1 (uncertain) and NaN (abstain)."""
+    def fit(self, votes: np.ndarray, weights: np.ndarray | None = None) -> DawidSkene:
+        """Fit on a [n_samples, n_sources] matrix of 1, 0, -1 (uncertain) and NaN (abstain).
+
+        `weights` counts how many samples each row stands for, so distinct vote patterns with
+        their counts give the same fit as every sample's row."""
         v = apply_policy(votes, self.uncertain)
         if v.ndim != 2:
             raise ValueError("votes must be a [n_samples, n_sources] matrix")
-        v = v[~np.isnan(v).all(axis=1)]
+        w = np.ones(len(v)) if weights is None else np.asarray(weights, dtype=float)
+        voted = ~np.isnan(v).all(axis=1)
+        v, w = v[voted], w[voted]
         n_sources = v.shape[1]
         self.sensitivity_ = np.full(n_sources, 0.5)
         self.specificity_ = np.full(n_sources, 0.5)
@@ -63,9 +68,9 @@ class DawidSkene:
         s, good = self.prior_strength, self.prior_strength * self.prior_accuracy
         for it in range(1, self.max_iter + 1):
             old = np.concatenate([[self.prior_], self.sensitivity_, self.specificity_])
-            self.prior_ = float((q.sum() + a) / (len(q) + 2 * a))
-            tp, fn = q @ pos, q @ neg
-            tn, fp = (1 - q) @ neg, (1 - q) @ pos
+            self.prior_ = float((w @ q + a) / (w.sum() + 2 * a))
+            tp, fn = (w * q) @ pos, (w * q) @ neg
+            tn, fp = (w * (1 - q)) @ neg, (w * (1 - q)) @ pos
             if self.symmetric:
                 acc = (tp + tn + good) / (tp + fn + tn + fp + s)
                 self.sensitivity_ = self.specificity_ = acc

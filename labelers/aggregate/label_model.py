@@ -8,7 +8,7 @@ workers. Sources the model has not seen are stored with the sample but do not co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,21 @@ class LabelModel:
     sources: tuple[str, ...]
     uncertain: str
     models: dict[str, DawidSkene]
+    # (label, votes over sources) -> probability or None: a posterior depends only on the
+    # pattern, and a dataset has few patterns, so each is computed once per worker.
+    _seen: dict[tuple[str, tuple[Any, ...]], float | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def probability(self, label: str, votes: dict[str, Any]) -> float | None:
+        """P(label) for one sample's votes on it; None when no counted vote is cast."""
+        key = (label, tuple(votes.get(s) for s in self.sources))
+        if key not in self._seen:
+            row = np.array([as_number(v) for v in key[1]], dtype=float)
+            voted = not np.isnan(apply_policy(row, self.uncertain)).all()
+            model = self.models[label]
+            self._seen[key] = float(model.predict_proba(row)[0]) if voted else None
+        return self._seen[key]
 
     def vote_row(self, votes: dict[str, Any]) -> np.ndarray:
         """One sample's votes on one label as a row over `sources` (NaN where silent)."""
@@ -41,10 +56,10 @@ class LabelModel:
         """The final record of one sample; labels without any counted vote are left out."""
         votes = sample_votes(records, self.labels)
         probabilities: dict[str, float] = {}
-        for label, model in self.models.items():
-            row = self.vote_row(votes[label])
-            if not np.isnan(apply_policy(row, self.uncertain)).all():
-                probabilities[label] = float(model.predict_proba(row)[0])
+        for label in self.models:
+            probability = self.probability(label, votes[label])
+            if probability is not None:
+                probabilities[label] = probability
         unfitted = sorted({s for v in votes.values() for s in v} - set(self.sources))
         return final_record(
             "dawid-skene", probabilities, votes, uncertain=self.uncertain, unfitted=unfitted

@@ -1,9 +1,12 @@
-"""Harmonize free-text label names onto one ontology: lexical, embeddings, then an optional LLM.
+"""Harmonize free-text label names onto one ontology: lexical, crosswalk, embeddings, an LLM.
 
-`Harmonizer(ontology, llm="none"|"local"|URL, cache_dir=...).map(strings)` returns one audited
-`Decision` per distinct string; `describe()` is what run.json records about the mapping.
+`map_names(names, ontology, llm="none") -> {name: (label, ...)}` is the one call for gold
+columns and model class names; `Harmonizer(ontology, llm=..., cache_dir=...).map(strings)`
+returns one audited `Decision` per distinct string, and `describe()` is what run.json records.
 """
 
-from labelmill.labelers.harmonize.cascade import METHODS, Decision, Harmonizer, Thresholds
+from labelmill.labelers.harmonize.cascade import Harmonizer
+from labelmill.labelers.harmonize.decision import METHODS, Decision, Thresholds
+from labelmill.labelers.harmonize.names import map_names
 
-__all__ = ["METHODS", "Decision", "Harmonizer", "Thresholds"]
+__all__ = ["METHODS", "Decision", "Harmonizer", "Thresholds", "map_names"]

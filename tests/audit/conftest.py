@@ -157,7 +157,9 @@ def make_build(root: Path) -> Path:
         "reason": "file_not_found",
         "detail": "images/s5.png: no such file",
     }
-    pq.write_table(pa.Table.from_pylist([reject], schema=REJECTS_SCHEMA), root / "rejects.parquet")
+    (root / "rejects").mkdir()
+    rejects = pa.Table.from_pylist([reject], schema=REJECTS_SCHEMA)
+    pq.write_table(rejects, root / "rejects" / "part-000000.parquet")
     run = {
         "config": {"input": "in.csv", "output": str(root), "harmonize": {"ontology": "demo"}},
         "fingerprint": "f" * 64,

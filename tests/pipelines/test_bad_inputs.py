@@ -11,10 +11,10 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import pydicom
 from PIL import Image
 
+from labelmill.manifests.built import read_manifest, read_rejects
 from labelmill.manifests.keys import make_key
 from labelmill.pipelines.build import run
 from labelmill.schemas.config import BuildConfig
@@ -146,9 +146,9 @@ def test_every_bad_input_is_handled_or_rejected_with_its_reason(tmp_path):
     counts = summary["counts"]
     assert counts["read"] == len(rows) + 1
     assert counts["written"] + counts["rejected"] == counts["read"] and counts["balanced"]
-    rejects = pq.read_table(out / "rejects.parquet").to_pylist()
+    rejects = read_rejects(str(out))
     by_row = {r["row"]: r for r in rejects}
-    written = {r["row"] for r in pq.read_table(out / "manifest.parquet").to_pylist()}
+    written = {r["row"] for r in read_manifest(str(out))}
     for number, row in enumerate(rows, start=1):
         if row["expected"] == "written":
             assert number in written, (row["id"], by_row.get(number))

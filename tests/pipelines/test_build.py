@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
+from labelmill.manifests.built import read_manifest, read_rejects
 from labelmill.pipelines.build import run
 from labelmill.pipelines.plan import ResumeError
 from labelmill.schemas.config import BuildConfig
@@ -20,11 +20,11 @@ def shard_bytes(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "shards").glob("*.tar"))}
 
 
-def build(out: Path, **kwargs) -> dict:
+def build(out: Path, verify_resume: bool = False, **kwargs) -> dict:
     config = BuildConfig(input=str(SAMPLE_MANIFEST), output=str(out), shard_max_samples=10)
     for key, value in kwargs.items():
         config = type(config)(**{**config.__dict__, key: value})
-    return run(config, show_progress=False)
+    return run(config, show_progress=False, verify_resume=verify_resume)
 
 
 def test_outputs_and_accounting(sample_build):
@@ -43,9 +43,12 @@ def test_outputs_and_accounting(sample_build):
     assert index["__kind__"] == "wids-shard-index-v1" and index["wids_version"] == 1
     assert [s["url"] for s in index["shardlist"]] == [f"shards/{n}" for n in names]
     assert sum(s["nsamples"] for s in index["shardlist"]) == 36
-    manifest = pq.read_table(sample_build / "manifest.parquet").to_pylist()
+    manifest = read_manifest(str(sample_build))
     assert len(manifest) == 36 and len({m["key"] for m in manifest}) == 36
-    rejects = pq.read_table(sample_build / "rejects.parquet").to_pylist()
+    assert sorted(p.name for p in (sample_build / "manifest").iterdir()) == [
+        f"part-{i:06d}.parquet" for i in range(4)
+    ]
+    rejects = read_rejects(str(sample_build))
     assert {(r["id"], r["reason"]) for r in rejects} == {
         ("study-missing", "file_not_found"),
         ("study-001", "duplicate_id"),
@@ -73,17 +76,19 @@ def test_rebuild_is_byte_identical(sample_build, tmp_path):
     assert shard_bytes(tmp_path / "again") == shard_bytes(sample_build)
 
 
-def test_resume_redoes_missing_and_damaged_shards_only(sample_build, tmp_path):
+def test_resume_redoes_missing_shards_and_with_verify_damaged_ones(sample_build, tmp_path):
     out = tmp_path / "resume"
     shutil.copytree(sample_build, out)
     (out / "shards" / "shard-000001.tar").unlink()
+    (out / "manifest" / "part-000003.parquet").unlink()
     damaged = out / "shards" / "shard-000002.tar"
     data = bytearray(damaged.read_bytes())
     data[1000] ^= 0xFF
     damaged.write_bytes(bytes(data))
-    summary = build(out)
-    assert summary["shards_rebuilt"] == 2
+    assert build(out)["shards_rebuilt"] == 2  # same size: kept without --verify-resume
+    assert build(out, verify_resume=True)["shards_rebuilt"] == 1
     assert shard_bytes(out) == shard_bytes(sample_build)
+    assert read_manifest(str(out)) == read_manifest(str(sample_build))
     assert build(out)["shards_rebuilt"] == 0
 
 
@@ -136,7 +141,9 @@ def test_inputs_and_outputs_on_a_remote_file_system(tmp_path):
         show_progress=False,
     )
     assert summary["counts"]["written"] == 6 and summary["counts"]["balanced"]
-    assert fs.exists("/out/shards/shard-000001.tar") and fs.exists("/out/manifest.parquet")
+    assert fs.exists("/out/shards/shard-000001.tar") and fs.exists(
+        "/out/manifest/part-000001.parquet"
+    )
     assert not [p for p in fs.find("/out") if ".tmp-" in p]
     from labelmill.pipelines.verify import verify
 

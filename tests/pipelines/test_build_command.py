@@ -6,8 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
+
+from labelmill.manifests.built import read_manifest
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,7 @@ def test_closing_lines_count_in_words_and_give_the_shard_pattern(
     manifest, out = small_manifest(tmp_path / "in", n=1), tmp_path / "one"
     code, output = labelmill("build", "-i", manifest, "-o", out, "--quiet")
     assert code == 0, output
-    assert "wrote 1 sample in 1 shard, rejected 0 inputs (see rejects.parquet)" in output
+    assert "wrote 1 sample in 1 shard, rejected 0 inputs (see rejects/)" in output
     assert f"shards: {out}/shards/shard-000000.tar" in output
     manifest, out = small_manifest(tmp_path / "in40", n=30), tmp_path / "many"
     code, output = labelmill("build", "-i", manifest, "-o", out, "--quiet")
@@ -133,7 +134,7 @@ def test_columns_by_name_case_insensitive_and_separator_detected(
         "--quiet",
     )
     assert code == 0, output
-    rows = pq.read_table(out / "manifest.parquet").to_pylist()
+    rows = read_manifest(str(out))
     assert [r["id"] for r in rows] == ["s0", "s1", "s2"]
     assert all(r["report_present"] for r in rows)
 
@@ -172,7 +173,7 @@ def test_uncertain_policy_reaches_the_aggregation(
     assert code == 0, output
     run_json = json.loads((out / "run.json").read_text())
     assert run_json["config"]["aggregate"]["uncertain"] == "one"
-    rows = pq.read_table(out / "manifest.parquet").to_pylist()
+    rows = read_manifest(str(out))
     assert {r["target"]["Edema"] for r in rows} == {1.0}  # U-Ones: "possible edema" counts
 
 

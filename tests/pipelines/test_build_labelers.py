@@ -7,9 +7,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
+from labelmill.manifests.built import read_manifest
 from labelmill.pipelines.build import run
 from labelmill.pipelines.shard_reader import iter_samples
 from labelmill.pipelines.verify import verify
@@ -80,7 +80,7 @@ def test_reports_harmonized_labels_and_majority_final(majority_build):
     assert final["source"] == "aggregate/majority" and final["labels"]["Pneumothorax"] == 1
     normal = docs["study-000"]
     assert normal["final"]["labels"].get("Cardiomegaly") == 0  # "heart size is normal"
-    rows = {r["id"]: r for r in pq.read_table(majority_build / "manifest.parquet").to_pylist()}
+    rows = {r["id"]: r for r in read_manifest(str(majority_build))}
     labels = {source: dict(values) for source, values in rows["study-004"]["labels"]}
     assert labels["manifest"] == {"Pneumothorax": 1}  # a typed map, no JSON to parse
     assert json.loads(rows["study-004"]["final"])["labels"]["Pneumothorax"] == 1
@@ -98,7 +98,7 @@ def test_dawid_skene_pass_writes_final_records_and_stays_consistent(ds_build, ma
     assert verify(str(ds_build)) == []  # rewritten shards match run.json and the manifest
     run_json = json.loads((ds_build / "run.json").read_text())
     assert "Pneumothorax" in run_json["label_model"]
-    rows = pq.read_table(ds_build / "manifest.parquet").to_pylist()
+    rows = read_manifest(str(ds_build))
     assert all(json.loads(r["final"])["source"] == "aggregate/dawid-skene" for r in rows)
     classes = json.loads((ds_build / "classes.json").read_text())["classes"]
     for row in rows:  # the target follows the label model's final probabilities

@@ -10,11 +10,10 @@ import uuid
 from pathlib import Path
 
 import fsspec
-import pyarrow.parquet as pq
 import pytest
 
 from labelmill.audit import audit
-from labelmill.fileio import join
+from labelmill.manifests.built import read_rejects
 from labelmill.pipelines.build import run
 from labelmill.pipelines.verify import verify
 from labelmill.schemas.config import BuildConfig
@@ -52,8 +51,7 @@ def test_object_store_build_equals_the_local_build(bucket: str, sample_build: Pa
     local = json.loads((sample_build / "run.json").read_text())
     assert summary["counts"] == local["counts"]
     assert _remote_shards(output) == _local_shards(sample_build)
-    with fsspec.open(join(output, "rejects.parquet"), "rb") as fh:
-        rejects = pq.read_table(fh).to_pylist()
+    rejects = read_rejects(output)
     assert sorted(r["reason"] for r in rejects) == ["duplicate_id", "file_not_found"]
     assert verify(output) == []
 
@@ -97,7 +95,7 @@ def test_image_urls_that_keep_failing_are_rejected_with_url_and_error(tmp_path: 
         )
     assert summary["counts"]["written"] == 4 and summary["counts"]["balanced"]
     assert summary["counts"]["rejected_by_reason"] == {"fetch_failed": 1, "file_not_found": 1}
-    rejects = {r["id"]: r for r in pq.read_table(tmp_path / "out" / "rejects.parquet").to_pylist()}
+    rejects = {r["id"]: r for r in read_rejects(str(tmp_path / "out"))}
     assert urls[0] in rejects["u0"]["detail"] and "503" in rejects["u0"]["detail"]
     assert "after 3 attempts" in rejects["u0"]["detail"]
     assert server.user_agents == {"labelmill-test/1"}

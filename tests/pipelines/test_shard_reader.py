@@ -99,13 +99,15 @@ def rewrite_build(build: Path, extra: dict[str, bytes]) -> None:
     index = json.loads((build / "index.json").read_text())
     index["shardlist"][0]["md5sum"] = hashlib.md5(data).hexdigest()
     (build / "index.json").write_text(json.dumps(index))
-    schema = pq.read_schema(build / "manifest.parquet")
-    table = pq.read_table(build / "manifest.parquet").to_pylist()
-    for row in table:
-        if row["key"] == first:
-            row["members"] = sorted(f"{first}.{s}" for s in samples[first])
-            row["member_sizes"] = [len(samples[first][m.partition(".")[2]]) for m in row["members"]]
-    pq.write_table(pa.Table.from_pylist(table, schema=schema), build / "manifest.parquet")
+    for part in sorted((build / "manifest").glob("part-*.parquet")):
+        schema = pq.read_schema(part)
+        table = pq.read_table(part).to_pylist()
+        for row in table:
+            if row["key"] == first:
+                row["members"] = sorted(f"{first}.{s}" for s in samples[first])
+                sizes = [len(samples[first][m.partition(".")[2]]) for m in row["members"]]
+                row["member_sizes"] = sizes
+        pq.write_table(pa.Table.from_pylist(table, schema=schema), part)
 
 
 def npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:

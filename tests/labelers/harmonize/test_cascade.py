@@ -9,6 +9,7 @@ import pytest
 
 from labelmill.labelers.harmonize import Decision, Harmonizer, Thresholds
 from labelmill.labelers.harmonize.llm import PROMPT_VERSION, LLMError
+from labelmill.schemas.ontology import load_ontology
 
 # Thresholds that send every plausible string to the LLM, so the LLM guards are exercised.
 ASK_ALWAYS = Thresholds(accept=0.99, margin=0.0, floor=0.3)
@@ -111,14 +112,24 @@ def test_llm_answer_is_kept_only_among_candidates(ontology_path: str, encoder, s
 
 
 def test_llm_answer_below_the_floor_is_overruled(ontology_path: str, encoder, scripted):
-    raw = "fluid around the lung"
+    raw = "pleural changes"  # a generic head: agrees with Pleural_Thickening and Effusion
     h = Harmonizer(ontology_path, encoder=encoder, backend=scripted(), thresholds=ASK_ALWAYS)
     ranked = h.evidence([raw])[0][2]
-    last = ranked[3]  # offered (top_k = 4) but far below the best candidate
-    h.thresholds = Thresholds(accept=0.99, margin=0.0, floor=ranked[1].score + 0.01)
-    h.backend = scripted(last.label)
+    assert len(ranked) >= 2
+    h.thresholds = Thresholds(accept=0.99, margin=0.0, floor=ranked[1].score + 0.001)
+    h.backend = scripted(ranked[1].label)  # offered, but below the floor
     d = h.map([raw])[raw]
     assert d.label is None and d.reason.startswith("llm overruled")
+
+
+def test_a_hostile_llm_answer_outside_the_options_is_refused(ontology_path: str, encoder, scripted):
+    raw = "fluid around the lung"
+    for answer in ("effusion but no pneumothorax", "Effusion|Pneumothorax", "Pneumothorax"):
+        h = Harmonizer(
+            ontology_path, encoder=encoder, backend=scripted(answer), thresholds=ASK_ALWAYS
+        )
+        d = h.map([raw])[raw]
+        assert d.labels == () and d.reason.startswith("llm overruled"), (answer, d)
 
 
 def test_llm_errors_leave_the_string_open_and_uncached(
@@ -159,14 +170,22 @@ def test_a_weak_llm_never_labels_more_negatives(ontology_path: str, encoder, scr
 
 
 def test_decision_json_round_trip():
-    d = Decision("PTX", "Pneumothorax", "lexical", 1.0, "lexical-v1")
+    d = Decision("PTX", ("Pneumothorax",), "lexical", 1.0, "lexical-v1")
     assert Decision.from_json(json.loads(json.dumps(d.to_json()))) == d
     assert d.to_json()["label"] == "Pneumothorax"
+    both = Decision("hydropneumothorax", ("Effusion", "Pneumothorax"), "lexical", 1.0, "x")
+    assert both.to_json()["label"] == "Effusion|Pneumothorax"
+    assert Decision.from_json(both.to_json()) == both
+    # A record written before decisions had several labels reads back the same.
+    old = {"raw": "a", "label": "Effusion|Pneumothorax", "method": "lexical", "score": 1.0}
+    assert Decision.from_json({**old, "model": "x"}).labels == ("Effusion", "Pneumothorax")
 
 
 def test_describe_names_everything_that_decides(ontology_path: str):
     info = Harmonizer(ontology_path).describe()
     assert info["ontology"] == "testchest" and len(info["ontology_hash"]) == 16
     assert info["llm"] == "none" and info["prompt_version"] == ""
-    assert info["thresholds"]["accept"] == Thresholds().accept
+    assert info["thresholds"]["accept"] == Thresholds().accept  # no harmonize: block here
+    calibrated = Harmonizer("chestxray14").describe()["thresholds"]
+    assert calibrated["accept"] == load_ontology("chestxray14").harmonize["accept"]
     assert info["embedding_model"].endswith("all-MiniLM-L6-v2")

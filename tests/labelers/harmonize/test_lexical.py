@@ -60,11 +60,90 @@ def test_flags_strings_no_step_may_map(
 ):
     analysis = matcher.analyse(raw)
     assert analysis.label is None
-    assert (set(analysis.blocked), analysis.negated, analysis.instruction) == (
+    assert (set(analysis.blocked), bool(analysis.negation), bool(analysis.instruction)) == (
         blocked,
         negated,
         instruction,
     )
+
+
+def test_a_phrase_two_concepts_list_maps_to_both():
+    ontology = parse_ontology(
+        {
+            "name": "t",
+            "labels": [
+                {"name": "Effusion", "synonyms": ["hydropneumothorax"]},
+                {"name": "Pneumothorax", "synonyms": ["hydropneumothorax"]},
+            ],
+        }
+    )
+    analysis = LexicalMatcher(ontology).analyse("Hydropneumothoraces")
+    assert analysis.labels == ("Effusion", "Pneumothorax")
+    assert analysis.label == "Effusion|Pneumothorax"
+
+
+def test_families_come_from_the_ontology():
+    ontology = parse_ontology(
+        {
+            "name": "t",
+            "labels": [{"name": "Infiltration"}, {"name": "Nodule"}],
+            "families": [
+                {
+                    "labels": ["Infiltration"],
+                    "heads": ["pattern", "opacity"],
+                    "members": ["alveolar", "reticular", "ground glass"],
+                }
+            ],
+        }
+    )
+    m = LexicalMatcher(ontology)
+    for raw in (
+        "reticular pattern",
+        "diffuse ground-glass opacities",
+        "bilateral alveolar pattern",
+    ):
+        a = m.analyse(raw)
+        assert (a.labels, a.method) == (("Infiltration",), "family"), raw
+    # A member needs a head, a head needs a member, and no other word may remain.
+    for raw in ("reticular", "pattern", "reticular hemorrhage pattern", "nodular opacity"):
+        assert m.analyse(raw).labels == (), raw
+
+
+def test_a_modifier_some_phrase_needs_decides_between_concepts():
+    ontology = parse_ontology(
+        {
+            "name": "t",
+            "labels": [{"name": "atelectasis"}, {"name": "lobar atelectasis"}],
+        }
+    )
+    m = LexicalMatcher(ontology)
+    assert m.analyse("Atelectasis").labels == ("atelectasis",)
+    assert m.analyse("left lobar atelectasis").labels == ("lobar atelectasis",)
+    assert m.analyse("small left atelectasis").labels == ("atelectasis",)
+
+
+def test_not_entries_block_only_their_concept():
+    ontology = parse_ontology(
+        {
+            "name": "t",
+            "labels": [
+                {"name": "Cardiomegaly", "synonyms": ["cardiac enlargement"]},
+                {"name": "Support Devices", "synonyms": ["pacemaker"], "not": []},
+            ],
+        }
+    )
+    ontology = parse_ontology(
+        {
+            "name": "t",
+            "labels": [
+                {"name": "Cardiomegaly", "not": ["pacemaker"]},
+                {"name": "Support Devices", "synonyms": ["pacemaker"]},
+            ],
+        }
+    )
+    a = LexicalMatcher(ontology).analyse("pacemaker")
+    assert a.labels == ("Support Devices",) and a.blocked == {"Cardiomegaly"}
+    assert not a.excluded
 
 
 def test_typo_correction_does_not_invent_matches(matcher: LexicalMatcher):

@@ -215,9 +215,9 @@ def test_user_ontology_with_patterns() -> None:
 def test_a_megabyte_run_on_sentence_stays_fast() -> None:
     text = "no effusion, but " * 70000 + "small pneumothorax"
     assert len(text) > 1_000_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a quadratic scan takes minutes, load does not
     found = labels(text)  # cut into chunks at spaces, so a chunk may start "effusion, but"
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 20
     assert set(found) == {"Effusion", "Pneumothorax"} and found["Pneumothorax"] == 1
 
 
