@@ -48,11 +48,14 @@ class ShardSample:
 
     def label_maps(self) -> dict[str, np.ndarray]:
         """The `.npy` members whose names contain "labelmap", decoded (no pickles)."""
-        return {
-            suffix[: -len(".npy")]: np.load(io.BytesIO(data), allow_pickle=False)
-            for suffix, data in sorted(self.members.items())
-            if is_label_map(suffix)
-        }
+        try:
+            return {
+                suffix[: -len(".npy")]: np.load(io.BytesIO(data), allow_pickle=False)
+                for suffix, data in sorted(self.members.items())
+                if is_label_map(suffix)
+            }
+        except ValueError as exc:  # an object array (a pickle) or a broken header
+            raise BuildFormatError(f"{self.key}: a label map does not load: {exc}") from exc
 
 
 def read_run(build_dir: str) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def iter_samples(
             continue
         try:
             doc = decode_sample_json(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
             raise BuildFormatError(f"{url}: {key}.json does not follow the sample layout") from exc
         kept = {suffix: value for suffix, value in members.items() if keep(suffix)}
         yield ShardSample(key=key, doc=doc, members=kept)

@@ -27,6 +27,7 @@ from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 REQUIRED_COLUMNS = ("id", "image")
 KNOWN_COLUMNS = {"id", "image", "report", "report_path", "labels"}
+TEXT_COLUMNS = ("id", "image", "report", "report_path")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -51,11 +52,23 @@ def iter_inputs(
     text_table = table_format(path) in ("csv", "tsv")
     required = tuple(dict.fromkeys((*REQUIRED_COLUMNS, *(columns or {}))))
     names = known_columns(KNOWN_COLUMNS, columns)
-    for number, record in iter_table(path, required, encoding, columns=names, sep=sep):
+    rows = iter_table(path, required, encoding, columns=names, sep=sep, text=TEXT_COLUMNS)
+    for number, record in rows:
+        if not isinstance(record, BadRow) and (problem := _path_problem(record)):
+            record = BadRow(problem)
         if isinstance(record, BadRow):
             yield Reject(number, None, Stage.MANIFEST, Reason.BAD_ROW, record)
         else:
             yield _to_row(number, record, base, typed=not text_table)
+
+
+def _path_problem(record: dict[str, Any]) -> str:
+    """A NUL byte cannot be in any file name, and would make `open()` raise, not reject."""
+    for column in ("id", "image", "report_path"):
+        value = record.get(column)
+        if isinstance(value, str) and "\x00" in value:
+            return f"column {column!r} holds a NUL byte"
+    return ""
 
 
 def read_inputs(

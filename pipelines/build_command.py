@@ -87,8 +87,8 @@ def _quiet_logs(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.ERROR
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("labelmill").setLevel(logging.INFO if verbose else logging.WARNING)
-    for name in ("apache_beam", "absl"):
-        logging.getLogger(name).setLevel(level)
+    for name in ("apache_beam", "absl"):  # a failure ends as one line (see build), not a log
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 def _own_flags(ctx: typer.Context) -> list[str]:
@@ -108,6 +108,7 @@ def _start(ctx: typer.Context, flags: dict[str, Any]) -> BuildConfig:
     """Flags and build.yaml into a checked config; raises before anything is written."""
     from labelmill.pipelines.beam_flags import check_beam_args
     from labelmill.pipelines.preflight import preflight
+    from labelmill.pipelines.site_checks import check_site
 
     check_beam_args(ctx.args, _own_flags(ctx))
     columns = {k: v for k in COLUMN_FLAGS if (v := flags.pop(f"{k}_col"))}
@@ -133,6 +134,7 @@ def _start(ctx: typer.Context, flags: dict[str, Any]) -> BuildConfig:
         shortcuts["uncertain"],
     )
     preflight(cfg, _runner(ctx.args))
+    check_site(cfg)
     return cfg
 
 
@@ -196,6 +198,10 @@ def build(
         str | None,
         typer.Option(help="Uncertain votes in the final labels: keep (ignore) | zeros | ones."),
     ] = None,
+    allow_root: Annotated[
+        list[str] | None,
+        typer.Option(help="A folder outside the manifest's that image/report paths may use."),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option(help="Replace a build made with another config.")
     ] = False,
@@ -213,14 +219,18 @@ def build(
     from labelmill.pipelines.beam_flags import FlagError
     from labelmill.pipelines.build import BuildNotFinished, DryRun
     from labelmill.pipelines.cli import STARTED
+    from labelmill.pipelines.cli_errors import one_line, show_traceback
+    from labelmill.pipelines.orphans import mark_launcher
     from labelmill.pipelines.preflight import PreflightError
 
     _quiet_logs(verbose)
     flags = {k: v for k, v in ctx.params.items() if k not in RUN_FLAGS}
     flags.update(input=input or None, output=output or None, sep=SEPARATOR_NAMES.get(sep, sep))
+    flags["allow_roots"] = tuple(flags.pop("allow_root") or ()) or None
 
     try:
         cfg = _start(ctx, flags)
+        mark_launcher()
         summary = _run(cfg, ctx.args, overwrite, quiet, verify_resume)
     except DryRun as exc:  # asked for: what the job would run, and no outputs claimed
         typer.echo(exc.description)
@@ -231,6 +241,11 @@ def build(
         raise typer.Exit(3) from exc
     except (ConfigError, FlagError, PreflightError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # a full disk, a worker's failure: one line, state stays resumable
+        if show_traceback():
+            raise
+        typer.echo(f"error: {one_line(exc)}", err=True)
         raise typer.Exit(2) from exc
     _print_summary(summary, time.time() - STARTED)
     if not summary["counts"]["balanced"]:

@@ -61,12 +61,21 @@ for _module in COMMANDS:
 
 def main() -> None:
     """Console-script entry point. An optional package that a command needs and that is not
-    installed ends the command with one line naming the extra to install."""
+    installed ends the command with one line naming the extra to install; anything else a
+    command did not handle ends as one line too (LABELMILL_TRACEBACK=1 shows the traceback)."""
+    from labelmill.pipelines.cli_errors import one_line, show_traceback
+
     try:
         app()
     except ImportError as exc:
         error = as_missing_extra(exc, f"labelmill {' '.join(sys.argv[1:2])}".strip())
-        if not isinstance(error, MissingExtraError):
+        if not isinstance(error, MissingExtraError) and show_traceback():
             raise
-        typer.echo(f"error: {error}", err=True)
+        message = error if isinstance(error, MissingExtraError) else one_line(exc)
+        typer.echo(f"error: {message}", err=True)
         raise SystemExit(2) from exc
+    except Exception as exc:
+        if show_traceback():
+            raise
+        typer.echo(f"error: {one_line(exc)}", err=True)
+        raise SystemExit(2) from None

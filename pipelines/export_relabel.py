@@ -7,7 +7,6 @@ build stored in run.json, or from `--num-classes`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,8 +46,13 @@ def register(app: typer.Typer) -> None:
         from labelmill.pipelines.shard_reader import UnsafeShardError
 
         if num_classes is None:
+            from labelmill.pipelines.verify import read_small_json
+
             run_json = built / "run.json"
-            classes = find_classes(json.loads(run_json.read_text())) if run_json.is_file() else None
+            try:
+                classes = find_classes(read_small_json(str(run_json)))
+            except (OSError, ValueError):
+                classes = None
             if classes is None:
                 raise typer.BadParameter("no class list in DIR/run.json; pass --num-classes")
             num_classes = len(classes)

@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from labelmill.fetch import DEFAULT_FETCH, FetchOptions, read_url
+from labelmill.fetch import DEFAULT_FETCH, FetchOptions
+from labelmill.pipelines import image_checks
+from labelmill.pipelines.input_files import DEFAULT_MAX_FILE_BYTES, FileLimits, read_input
 from labelmill.schemas.records import InputRow, Reason, RejectError, Sample, Stage
 
 _PIL_FORMAT = {"jpg": "JPEG", "png": "PNG"}
@@ -34,39 +36,35 @@ class LoadOptions:
     max_pixels: int = 100_000_000
     jpeg_quality: int = 95
     keep_pixels: bool = False
+    allow_roots: tuple[str, ...] = ()
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     fetch: FetchOptions = DEFAULT_FETCH
 
-
-def read_bytes(url: str, stage: str, missing: str, fetch: FetchOptions = DEFAULT_FETCH) -> bytes:
-    """Read a whole file from a path or any fsspec URL, mapping I/O errors onto reject reasons.
-
-    URLs are read with retries (fetch.py)."""
-    if "://" in url:
-        return read_url(url, stage, missing, fetch)
-    try:  # local: plain open() costs a fraction of fsspec's URL parsing
-        with open(url, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError as exc:
-        raise RejectError(stage, missing, f"{url}: no such file") from exc
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise RejectError(stage, Reason.UNREADABLE_FILE, f"{url}: {exc}") from exc
+    @property
+    def files(self) -> FileLimits:
+        return FileLimits(self.allow_roots, self.max_file_bytes, self.fetch)
 
 
 def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
     """Load and check one row; raises RejectError naming the reason when it cannot be written."""
     if not row.image:
         raise RejectError(Stage.IMAGE, Reason.MISSING_IMAGE_PATH, "the image column is empty")
-    data = read_bytes(row.resolve(row.image), Stage.IMAGE, Reason.FILE_NOT_FOUND, options.fetch)
+    data = read_input(row, row.image, Stage.IMAGE, Reason.FILE_NOT_FOUND, options.files)
     if not data:
         raise RejectError(Stage.IMAGE, Reason.EMPTY_FILE, f"{row.image}: zero bytes")
-    if data[128:132] == b"DICM" or row.image.lower().endswith((".dcm", ".dicom")):
-        image, info = _decode_dicom(data, row.image)
+    if image_checks.is_dicom(data, row.image):
+        image, info = _decode_dicom(data, row.image, options.max_pixels)
         keep_original = False
     else:
         image, info, keep_original = _decode_pil(data, row.image, options)
-    image, transforms = _resize(image, options.max_image_side)
-    keep_original = keep_original and not transforms
-    encoded = data if keep_original else _encode(image, options)
+    try:
+        image, transforms = _resize(image, options.max_image_side)
+        keep_original = keep_original and not transforms
+        if not keep_original:
+            image_checks.check_encodable(image.width, image.height, options.image_ext, row.image)
+        encoded = data if keep_original else _encode(image, options)
+    except MemoryError as exc:
+        raise image_checks.out_of_memory(row.image, image.width, image.height) from exc
     # Kept bytes have the original size (a kept JPEG was only checked, at a reduced scale).
     width, height = image.size
     if keep_original:
@@ -80,7 +78,7 @@ def load_sample(row: InputRow, key: str, options: LoadOptions) -> Sample:
         source=row.image,
         transforms=info.get("transforms", []) + transforms,
     )
-    report, report_info = load_report(row, options.fetch)
+    report, report_info = load_report(row, options)
     pixels = np.asarray(image.convert("RGB")) if options.keep_pixels else None
     info.setdefault("original_mode", "")
     return Sample(
@@ -108,12 +106,7 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
     except (OSError, SyntaxError, ValueError) as exc:
         raise _decode_error(url, exc) from exc
     width, height = image.size
-    if width * height > options.max_pixels:
-        raise RejectError(
-            Stage.IMAGE,
-            Reason.DECOMPRESSION_BOMB,
-            f"{url}: declares {width}x{height} pixels, over max_pixels={options.max_pixels}",
-        )
+    image_checks.check_pixels(width, height, 1, url, options.max_pixels)
     info: dict[str, Any] = {
         "original_format": (image.format or "").lower(),
         "original_width": width,
@@ -130,10 +123,13 @@ def _decode_pil(data: bytes, url: str, options: LoadOptions) -> tuple[Image.Imag
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise _decode_error(url, exc) from exc
+    except MemoryError as exc:
+        raise image_checks.out_of_memory(url, width, height) from exc
     transforms: list[str] = []
+    image_checks.frame_info(getattr(image, "n_frames", 1), info, transforms)
     if image.size != (width, height):
         transforms.append("draft")
-    orientation = image.getexif().get(0x0112, 1)
+    orientation = image_checks.exif_orientation(image.getexif().get(0x0112, 1), info)
     if orientation != 1:
         image = ImageOps.exif_transpose(image)
         transforms.append(f"exif_orientation_{orientation}")
@@ -196,7 +192,7 @@ def _to_8bit(image: Image.Image, ext: str, transforms: list[str]) -> Image.Image
     return image
 
 
-def _decode_dicom(data: bytes, url: str) -> tuple[Image.Image, dict]:
+def _decode_dicom(data: bytes, url: str, max_pixels: int) -> tuple[Image.Image, dict]:
     """Window a DICOM image to 8 bits with its own VOI LUT (or min-max when it has none)."""
     import pydicom
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
@@ -209,18 +205,20 @@ def _decode_dicom(data: bytes, url: str) -> tuple[Image.Image, dict]:
     if "PixelData" not in ds:
         raise RejectError(Stage.IMAGE, Reason.DICOM_NO_PIXEL_DATA, f"{url}: no PixelData element")
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    frames = _int(ds.get("NumberOfFrames"), 1)
+    image_checks.check_pixels(_int(ds.get("Columns"), 0), _int(ds.get("Rows"), 0), frames, url,
+                              max_pixels)
     try:
         array = ds.pixel_array
     except Exception as exc:  # missing decoder plugins raise RuntimeError/NotImplementedError
         raise RejectError(
             Stage.IMAGE, Reason.DICOM_UNSUPPORTED, f"{url}: cannot decode ({syntax}): {exc}"
         ) from exc
-    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames > 1:
         array = array[0]
     color = int(getattr(ds, "SamplesPerPixel", 1)) == 3
     if color:
-        image = Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8), mode="RGB")
+        image = Image.fromarray(_color_to_8bit(array, ds), mode="RGB")
         window = None
     else:
         values = apply_voi_lut(apply_modality_lut(array, ds), ds).astype(np.float64)
@@ -243,7 +241,26 @@ def _decode_dicom(data: bytes, url: str) -> tuple[Image.Image, dict]:
         },
         "transforms": ["dicom_to_8bit"],
     }
+    image_checks.frame_info(frames, info, info["transforms"])
     return image, info
+
+
+def _int(value: Any, default: int) -> int:
+    """A DICOM integer attribute, or `default` when it is absent or not a number."""
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _color_to_8bit(array: np.ndarray, ds: Any) -> np.ndarray:
+    """RGB samples scaled from their stored bit depth to 8 bits (a cast would wrap 16-bit values
+    modulo 256: 0x8000 would become 0)."""
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    bits = _int(ds.get("BitsStored"), array.dtype.itemsize * 8)
+    scaled = np.clip(array.astype(np.float64), 0, None) * (255.0 / ((1 << bits) - 1))
+    return np.ascontiguousarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8))
 
 
 def _first(value: Any) -> float | None:
@@ -273,15 +290,16 @@ def _encode(image: Image.Image, options: LoadOptions) -> bytes:
 
 
 def load_report(
-    row: InputRow, fetch: FetchOptions = DEFAULT_FETCH
+    row: InputRow, options: LoadOptions | None = None
 ) -> tuple[str | None, dict[str, Any]]:
     """The report text (None when the row has none) and where it came from."""
+    image_checks.check_report_source(row)
     if row.report is not None:
         return row.report, {"present": True, "source": "inline", "chars": len(row.report)}
     if not row.report_path:
         return None, {"present": False}
-    url = row.resolve(row.report_path)
-    data = read_bytes(url, Stage.REPORT, Reason.REPORT_NOT_FOUND, fetch)
+    limits = (options or LoadOptions()).files
+    data = read_input(row, row.report_path, Stage.REPORT, Reason.REPORT_NOT_FOUND, limits)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

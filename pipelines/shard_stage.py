@@ -78,6 +78,8 @@ def load_options(context: ShardContext, labelers: Sequence[Labeler]) -> LoadOpti
         max_pixels=config.max_pixels,
         jpeg_quality=config.jpeg_quality,
         keep_pixels=any(labeler.needs_pixels for labeler in labelers),
+        allow_roots=config.allow_roots,
+        max_file_bytes=config.max_file_bytes,
         fetch=fetch_options(config),
     )
 

@@ -64,12 +64,15 @@ class BuildConfig:
     fetch_retries: int = 3
     fetch_timeout: float = 60.0
     user_agent: str | None = None
+    allow_roots: tuple[str, ...] = ()  # folders besides the manifest's that paths may use
+    max_file_bytes: int = 256_000_000  # no input file is read past this
 
     def __post_init__(self) -> None:
         for option in fields(self):
             rule = RULES.get(option.name)
             if rule is not None:
                 rule(option.name, getattr(self, option.name))
+        object.__setattr__(self, "allow_roots", tuple(self.allow_roots))  # YAML gives a list
 
     def shard_limit(self, index: int) -> int:
         """The most samples shard `index` may hold."""

@@ -105,6 +105,11 @@ def columns(name: str, value: Any) -> None:
         text(f"{name}.{key}", header)
 
 
+def folders(name: str, value: Any) -> None:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        _fail(name, "a list of folders", value)
+
+
 def separator(name: str, value: Any) -> None:
     if value is not None and (not isinstance(value, str) or len(value) != 1 or value in "\"\n\r"):
         _fail(name, "one character such as ',', ';' or '\\t', or null (detect)", value)
@@ -131,4 +136,6 @@ RULES: dict[str, Rule] = {
     "fetch_retries": integer(0, 100),
     "fetch_timeout": positive_number,
     "user_agent": optional_text,
+    "allow_roots": folders,
+    "max_file_bytes": integer(1),
 }

@@ -10,14 +10,18 @@ log(p / q), with q the probability left over, spread evenly over the other class
 
 from __future__ import annotations
 
+import io
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from labelmill.labelers.images.labeler import INDEX_ARRAY, SCORE_ARRAY
-from labelmill.pipelines.shard_reader import decode_member, iter_samples
+from labelmill.pipelines.shard_reader import UnsafeShardError, decode_member, iter_samples
 
+_FILE_KEY = re.compile(r"[A-Za-z0-9_-]{1,200}")  # the key charset of manifests/keys.py
 # Floor for the left-over probability, so that a top-k holding all the mass stays finite.
 MIN_REST = 1e-6
 
@@ -48,10 +52,29 @@ def iter_shard_maps(root: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
 
 def export_dir(root: Path, out: Path, num_classes: int) -> int:
     """Write `{key}.npy` in ReLabel's layout for every map in the shards under `root`; returns
-    the count."""
+    the count. A key must be one plain file name (no `/`), and each file is written to a fresh
+    temporary name and renamed into place, so a symlink planted in `out` is replaced, never
+    followed: nothing is written outside `out`."""
     out.mkdir(parents=True, exist_ok=True)
     count = 0
     for key, index, score in iter_shard_maps(root):
-        np.save(out / f"{key}.npy", to_relabel(index, score, num_classes), allow_pickle=False)
+        if not _FILE_KEY.fullmatch(key):
+            raise UnsafeShardError(f"sample key {key!r} is not a plain file name; not exported")
+        buffer = io.BytesIO()
+        np.save(buffer, to_relabel(index, score, num_classes), allow_pickle=False)
+        _write_inside(out, f"{key}.npy", buffer.getvalue())
         count += 1
     return count
+
+
+def _write_inside(folder: Path, name: str, data: bytes) -> None:
+    tmp = folder / f".{name}.tmp-{os.getpid()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, folder / name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

