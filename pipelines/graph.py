@@ -277,6 +277,7 @@ def build_graph(
     )
     facts = {
         "read": beam.pvalue.AsSingleton(read),
+        "image_ext": beam.pvalue.AsSingleton(image_ext),
         "examples": beam.pvalue.AsSingleton(examples | beam.CombineGlobally(FirstExamples())),
         "labelers": beam.pvalue.AsSingleton(labelers),
         "model": model_side,

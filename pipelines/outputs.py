@@ -38,6 +38,7 @@ def write_outputs(
     read: int,
     examples: dict[str, list[dict[str, Any]]],
     labelers: Sequence[str] = (),
+    image_ext: str = "",
     model: dict[str, Any] | None = None,
     started: float = 0.0,
 ) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def write_outputs(
     summary = {
         "config": plan.config.to_json(),
         "fingerprint": plan.fingerprint,
+        "image_ext": image_ext,
         "versions": versions(),
         "labelers": labelers_seen or [{"source": s.name} for s in plan.config.labelers],
         "harmonize": _optional(join(plan.work, "harmonize.json")),
