@@ -24,9 +24,11 @@ GALLERY_SIDE = 300
 
 
 def short(name: str, width: int = 32) -> str:
-    """A label for an axis: the part before the first comma, cut to `width` characters."""
+    """A label for an axis: the part before the first comma, cut to `width` characters, with `$`
+    escaped: labels are data, and matplotlib would parse `$...$` as math (`$_$` raises)."""
     head = name.split(",")[0].strip() or name
-    return head if len(head) <= width else head[: width - 1] + "…"
+    head = head if len(head) <= width else head[: width - 1] + "…"
+    return head.replace("$", r"\$")
 
 
 def png(fig: Figure) -> str:
