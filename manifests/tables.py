@@ -207,7 +207,10 @@ def _swallowed(later: list[str], header: list[str], delimiter: str) -> str:
     """What makes a line inside a multi-line quoted field look like a row of its own: as many
     fields as the header, a first field (the id) without whitespace and, in a manifest, a file
     name or nothing where the image goes ('' when no line does). A report line rarely has all
-    three, so a legitimate multi-line report still reads."""
+    three, so a legitimate multi-line report still reads. A one-column table has no
+    separator to count, so any line would pass for a row: its quoted fields are trusted."""
+    if len(header) < 2:
+        return ""
     image = header.index("image") if "image" in header else None
     for offset, line in enumerate(later, start=1):
         pieces = _fields(line.rstrip("\r\n"), delimiter)

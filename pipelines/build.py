@@ -8,7 +8,10 @@ state: a dry run, a template or a failed job is never reported as a finished bui
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,7 +27,7 @@ from apache_beam.options.pipeline_options import (
 from apache_beam.runners.runner import PipelineState
 
 from labelmill.fileio import join, read_json
-from labelmill.filesystems import check_build_filesystems
+from labelmill.filesystems import check_build_filesystems, require_filesystems
 from labelmill.manifests.parts import absolute
 from labelmill.manifests.tables import TableError
 from labelmill.pipelines.graph import build_graph
@@ -111,9 +114,38 @@ def check_finished(result: Any, options: PipelineOptions | None = None) -> None:
         )
 
 
+class OutOfSpace(OSError):
+    """A worker's write that failed on a full disk (Beam wraps it in its own exception, or only
+    in text): the command line says so in one line, and that the build resumes once space is
+    freed (`cli_errors.one_line`), instead of a failed pipeline's last line."""
+
+
+_ENOSPC_TEXT = re.compile(rf"\[Errno {errno.ENOSPC}\][^:\n]*(?::\s*'([^'\n]*)')?")
+
+
+def _out_of_space(exc: BaseException) -> OutOfSpace | None:
+    """The full disk behind `exc`: an ENOSPC OSError in its chain, or one named in its text."""
+    seen: set[int] = set()
+    inner: BaseException | None = exc
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        if isinstance(inner, OSError) and inner.errno == errno.ENOSPC:
+            return OutOfSpace(errno.ENOSPC, inner.strerror or os.strerror(errno.ENOSPC),
+                              inner.filename)
+        inner = inner.__cause__ or inner.__context__
+    found = _ENOSPC_TEXT.search(str(exc))
+    if found:
+        return OutOfSpace(errno.ENOSPC, os.strerror(errno.ENOSPC), found.group(1))
+    return None
+
+
 def _failure(exc: Exception) -> Exception:
-    """A failed job as one line: a worker's file-level input error (which Beam wraps in text)
-    as the TableError it was, anything else as BuildNotFinished with its last line."""
+    """A failed job as one line: a full disk as OutOfSpace, a worker's file-level input error
+    (which Beam wraps in text) as the TableError it was, anything else as BuildNotFinished with
+    its last line."""
+    full = _out_of_space(exc)
+    if full is not None:
+        return full
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     if isinstance(exc, TableError) and lines:  # the in-process runner re-raises the type
         return TableError(lines[0].split(" [while running", 1)[0])
@@ -140,6 +172,9 @@ def run(
     started = time.time()
     options = pipeline_options(beam_args)
     config = check_paths(config, options)
+    # The input's and output's file systems before the lock creates the output folder.
+    require_filesystems([config.input], "the input")
+    require_filesystems([config.output], "the output")
     with output_lock(config.output):
         plan = make_plan(config, overwrite=overwrite)
         if plan.units:  # the file systems named by the input, output and first rows

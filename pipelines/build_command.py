@@ -242,6 +242,8 @@ def build(
     except (ConfigError, FlagError, PreflightError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except ImportError:  # a missing optional package: cli.main names the extra to install
+        raise
     except Exception as exc:  # a full disk, a worker's failure: one line, state stays resumable
         if show_traceback():
             raise

@@ -29,6 +29,7 @@ from labelmill.manifests.write import (
 from labelmill.pipelines.plan import WORK, Plan
 from labelmill.schemas.targets import target_classes, write_classes
 
+TEMP_MARK = ".tmp-"  # fileio writes every file through NAME.tmp-XXXX, then renames it
 VERSIONED = ("apache-beam", "pyarrow", "pillow", "numpy", "pydicom", "webdataset", "spacy", "torch")
 
 
@@ -91,7 +92,8 @@ def write_outputs(
 
 def remove_stale(plan: Plan, stats: Sequence[dict[str, Any]]) -> list[str]:
     """Delete files in shards/, manifest/, rejects/ and _work/shards/ that this build does not
-    list (or that a killed run left half-written); returns what was removed."""
+    list (or that a killed run left half-written), and the temporary files a killed run left in
+    the output folder itself; returns what was removed."""
     parts = {f"part-{s['index']:06d}.parquet" for s in stats}
     keep = {
         "shards": {tar["shard"].rsplit("/", 1)[-1] for s in stats for tar in s["tars"]},
@@ -101,6 +103,12 @@ def remove_stale(plan: Plan, stats: Sequence[dict[str, Any]]) -> list[str]:
     }
     fs, root = fsspec.core.url_to_fs(plan.config.output)
     removed = []
+    # The output's own files (index.json, run.json, ...) are written through a temporary
+    # `NAME.tmp-XXXX` beside them: one that a kill left half-written is never a build's file.
+    for name in fs.ls(root, detail=False) if fs.isdir(root) else ():
+        if TEMP_MARK in name.rstrip("/").rsplit("/", 1)[-1] and fs.isfile(name):
+            fs.rm(name)
+            removed.append(name)
     for folder, names in keep.items():
         path = f"{root.rstrip('/')}/{folder}"
         if not fs.isdir(path):

@@ -60,7 +60,8 @@ def test_missing_extra_inside_a_worker_is_raised_not_rejected(monkeypatch) -> No
     fetch._checked.cache_clear()
     try:
         with pytest.raises(MissingExtraError, match=r"labelmill\[s3\]"):
-            _load((InputRow(row=1, id="a", image="s3://b/a.png"), "a"), LoadOptions())
+            row = InputRow(row=1, id="a", image="s3://b/a.png", base="s3://b")
+            _load((row, "a"), LoadOptions())
     finally:
         fetch._checked.cache_clear()
 

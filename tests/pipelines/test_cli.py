@@ -56,8 +56,8 @@ def test_unknown_flags_are_errors_with_a_suggestion(
     ("flags", "message"),
     [
         (["--report-ontology", "chexpret"],
-         "error: reports: ontology 'chexpret' is neither a built-in (chestxray14, chexpert) "
-         "nor a file"),
+         "error: reports: ontology 'chexpret' is neither a built-in "
+         "(chestxray14, chexpert, padchest) nor a file"),
         (["--harmonize", "chestxray14", "--aggregate", "vote"],
          "error: aggregate: method 'vote' unknown; valid: majority, dawid-skene"),
         (["--image-model", "resnet50"],

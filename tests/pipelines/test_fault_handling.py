@@ -74,7 +74,8 @@ def fail_with_enospc(monkeypatch, target, name, after: int = 0):
 def test_enospc_while_writing_shards_is_one_line_and_the_build_resumes(tmp_path, monkeypatch):
     out = tmp_path / "out"
     with monkeypatch.context() as patch:
-        fail_with_enospc(patch, shards.ShardWriter, "_write", after=40)
+        # one write per sample and one per shard end: 40 in all; fail in the second shard
+        fail_with_enospc(patch, shards.ShardWriter, "_write", after=15)
         line = one_error_line(build(out))
     assert "no space left on device" in line and "rerun to resume" in line
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]  # no partial files
@@ -226,7 +227,7 @@ def test_beam_workers_exit_when_the_launcher_is_killed(tmp_path):
     ]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 150
-    while time.time() < deadline and not list((out / "_work").glob("shard-*.json")):
+    while time.time() < deadline and not list((out / "_work" / "shards").glob("shard-*.json")):
         time.sleep(0.1)
     workers = descendants(proc.pid)
     proc.send_signal(signal.SIGKILL)

@@ -8,11 +8,11 @@ import io
 import os
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from labelmill.manifests.built import read_rejects
 from labelmill.pipelines.build import run
 from labelmill.pipelines.cli import app
 from labelmill.pipelines.load import LoadOptions, load_report, load_sample
@@ -113,7 +113,7 @@ def test_a_build_rejects_each_hostile_path_and_balances(dataset, tmp_path):
     config = BuildConfig(input=str(dataset / "m.csv"), output=str(out))
     summary = run(config, show_progress=False)
     assert summary["counts"]["read"] == 7 and summary["counts"]["balanced"]
-    reasons = {r["id"]: r["reason"] for r in pq.read_table(out / "rejects.parquet").to_pylist()}
+    reasons = {r["id"]: r["reason"] for r in read_rejects(str(out))}
     assert reasons == {
         "passwd": "path_outside_root",
         "dotdot": "path_outside_root",
@@ -126,5 +126,5 @@ def test_a_build_rejects_each_hostile_path_and_balances(dataset, tmp_path):
     args = ["build", "-i", str(dataset / "m.csv"), "-o", str(wide), "--quiet"]
     result = CliRunner().invoke(app, [*args, "--allow-root", str(tmp_path / "outside")])
     assert result.exit_code == 0, result.output
-    allowed = {r["id"] for r in pq.read_table(wide / "rejects.parquet").to_pylist()}
+    allowed = {r["id"] for r in read_rejects(str(wide))}
     assert "link" not in allowed and "far" not in allowed and "passwd" in allowed

@@ -29,7 +29,8 @@ def outcome(tmp_path, data: bytes, options: LoadOptions) -> tuple:
     path = tmp_path / "image.jpg"
     path.write_bytes(data)
     try:
-        sample = load_sample(InputRow(row=1, id="a", image=str(path)), "a", options)
+        row = InputRow(row=1, id="a", image=str(path), base=str(tmp_path))  # the manifest folder
+        sample = load_sample(row, "a", options)
     except RejectError as exc:
         return ("rejected", exc.reason)
     return ("written", sample.image, {k: v for k, v in sample.image_info.items()})
