@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,15 +22,17 @@ def run_labelmill(*args: object) -> tuple[int, str]:
 
 
 def write_manifest(folder: Path, n: int = 3, sep: str = ",", header: tuple = ()) -> Path:
-    """`n` sample studies (absolute image paths, a report and labels each) as a CSV."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """`n` sample studies (absolute image paths, a report and labels each) as a CSV. The images
+    are copied beside it: paths outside the manifest's folder are rejected unless allowed."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
     path = folder / "manifest.csv"
     names = header or ("id", "image", "report", "labels", "age")
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh, delimiter=sep)
         writer.writerow(names)
         for i in range(n):
-            image = SAMPLE / "images" / f"study-{i:03d}.png"
+            image = folder / "images" / f"study-{i:03d}.png"
+            shutil.copyfile(SAMPLE / "images" / image.name, image)
             report = "FINDINGS: Small left pleural effusion. No pneumothorax."
             writer.writerow([f"s{i}", str(image), report, "effusion|PTX", 40 + i])
     return path

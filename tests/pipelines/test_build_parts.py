@@ -12,11 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from labelmill.manifests.built import read_manifest, read_rejects
-from labelmill.manifests.read import ManifestError
+from labelmill.manifests.read import ManifestError, infer
 from labelmill.pipelines.build import run
 from labelmill.schemas.config import BuildConfig
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+META = ("age",)  # the sample manifest's typed metadata column
 CUTS = (7, 25)  # three parts of mixed sizes: 7, 18 and 13 rows
 
 
@@ -45,7 +46,10 @@ def shards(out: Path) -> dict[str, bytes]:
 
 
 def build(source: Path, out: Path) -> dict:
-    config = BuildConfig(input=str(source), output=str(out), shard_max_samples=6)
+    # the rows name the bundled sample files by absolute path, outside each manifest's folder
+    config = BuildConfig(
+        input=str(source), output=str(out), shard_max_samples=6, allow_roots=(str(SAMPLE),)
+    )
     return run(config, show_progress=False)
 
 
@@ -80,12 +84,14 @@ def test_csv_parts_in_a_folder_build_like_the_single_file(single, tmp_path):
 def test_jsonl_glob_and_parquet_row_groups_build_like_the_single_file(single, tmp_path):
     _, expected = single
     rows = rows_with_cross_file_duplicates()
+    # typed as the CSV reader infers them (an age of 40 is an int in both)
+    rows = [{k: (infer(v) if k in META else v) or None for k, v in r.items()} for r in rows]
     for i, part in enumerate(parts(rows)):
-        lines = [json.dumps({k: v or None for k, v in r.items()}) for r in part]
+        lines = [json.dumps(r) for r in part]
         (tmp_path / f"m-{i}.jsonl").write_text("\n".join(lines) + "\n")
     build(tmp_path / "m-*.jsonl", tmp_path / "jsonl-out")
     assert shards(tmp_path / "jsonl-out") == shards(expected)
-    table = pa.Table.from_pylist([{k: v or None for k, v in r.items()} for r in rows])
+    table = pa.Table.from_pylist(rows)
     (tmp_path / "pq").mkdir()
     pq.write_table(table.slice(0, 30), tmp_path / "pq" / "a.parquet", row_group_size=4)
     pq.write_table(table.slice(30), tmp_path / "pq" / "b.parquet", row_group_size=5)

@@ -91,7 +91,11 @@ def test_image_urls_that_keep_failing_are_rejected_with_url_and_error(tmp_path: 
         lines = [f"u{i},{url}" for i, url in enumerate(urls)]
         manifest.write_text("id,image\n" + "\n".join(lines) + "\n")
         summary = _build(
-            str(manifest), str(tmp_path / "out"), fetch_retries=2, user_agent="labelmill-test/1"
+            str(manifest),
+            str(tmp_path / "out"),
+            fetch_retries=2,
+            user_agent="labelmill-test/1",
+            allow_roots=(server.url,),  # URLs outside the manifest's folder are allowed by name
         )
     assert summary["counts"]["written"] == 4 and summary["counts"]["balanced"]
     assert summary["counts"]["rejected_by_reason"] == {"fetch_failed": 1, "file_not_found": 1}
