@@ -58,6 +58,22 @@ def read_json(url: str) -> Any:
         return json.loads(fh.read())
 
 
+def read_state(url: str, max_bytes: int = 1 << 24) -> dict[str, Any] | None:
+    """A JSON object labelmill wrote for itself (a plan, a shard marker), or None when it is
+    missing, not a regular file, larger than `max_bytes`, not JSON or not an object: state on
+    disk may be damaged or planted, and damage means "redo it", never a crash or a hang."""
+    fs, path = fsspec.core.url_to_fs(url)
+    try:
+        info = fs.info(path)
+        if info.get("type") != "file" or (info.get("size") or 0) > max_bytes:
+            return None
+        with fs.open(path, "rb") as fh:
+            value = json.loads(fh.read(max_bytes + 1))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def file_digest(url: str, algorithm: str = "sha256") -> str:
     """Hex digest of a file (sha256, or md5 for the wids index), read in 1 MiB blocks."""
     digest = hashlib.new(algorithm, usedforsecurity=False)

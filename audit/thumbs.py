@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, features
 
+from labelmill.pipelines.shard_reader import open_image
+
 SIDE = 112
 QUALITY = 70
 MAP_COLORS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a6cee3"]
@@ -21,8 +23,9 @@ ALPHA = 0.45
 
 
 def to_rgb(data: bytes) -> np.ndarray:
-    """Decoded image bytes as 8-bit RGB; 16-bit and float images are scaled to their range."""
-    with Image.open(io.BytesIO(data)) as im:
+    """Decoded image bytes as 8-bit RGB; 16-bit and float images are scaled to their range.
+    Shard bytes are untrusted: a decompression bomb is a ValueError, never decoded."""
+    with open_image(data) as im:
         if im.mode in ("RGB", "L", "P", "RGBA", "LA", "CMYK", "YCbCr", "1"):
             return np.asarray(im.convert("RGB"))
         values = np.asarray(im, dtype=np.float64)

@@ -33,8 +33,8 @@ from labelmill.manifests.tables import TableError
 from labelmill.pipelines.graph import build_graph
 from labelmill.pipelines.job_description import describe_pipeline, format_description, job_proto
 from labelmill.pipelines.lock import output_lock
-from labelmill.pipelines.plan import make_plan
-from labelmill.pipelines.progress import Progress
+from labelmill.pipelines.plan import Plan, make_plan, release_plan
+from labelmill.pipelines.progress import Progress, metrics_counts
 from labelmill.schemas.config import BuildConfig
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,9 @@ class BuildNotFinished(RuntimeError):
     """The pipeline did not end in state DONE (a dry run, a template, a failed or cancelled job).
     `result` is the runner's result when there is one (a dry run's holds the translated job)."""
 
-    def __init__(self, message: str, result: Any = None) -> None:
+    def __init__(self, message: str, result: Any = None, ran: bool = True) -> None:
         super().__init__(message)
-        self.result = result
+        self.result, self.ran = result, ran
 
 
 class DryRun(BuildNotFinished):
@@ -55,7 +55,7 @@ class DryRun(BuildNotFinished):
     (transforms, worker image, staged files, worker options), so a user can check it for free."""
 
     def __init__(self, message: str, result: Any, description: str) -> None:
-        super().__init__(message, result)
+        super().__init__(message, result, ran=False)
         self.description = description
 
 
@@ -101,10 +101,13 @@ def check_finished(result: Any, options: PipelineOptions | None = None) -> None:
         if template:
             raise BuildNotFinished(
                 f"--template_location: a template was written to {template};"
-                " nothing was built until it runs"
+                " nothing was built until it runs",
+                ran=False,
             )
     if result is None:
-        raise BuildNotFinished("the runner returned no job (a dry run?); nothing was built")
+        raise BuildNotFinished(
+            "the runner returned no job (a dry run?); nothing was built", ran=False
+        )
     state = result.wait_until_finish()
     state = state or getattr(result, "state", None)
     if state != PipelineState.DONE:
@@ -137,6 +140,20 @@ def _out_of_space(exc: BaseException) -> OutOfSpace | None:
     if found:
         return OutOfSpace(errno.ENOSPC, os.strerror(errno.ENOSPC), found.group(1))
     return None
+
+
+def _left_shards(plan: Plan, result: Any) -> bool:
+    """Whether a failed job finished any shard, in one look whatever the build's size: the first
+    entry of a local output's marker folder, or a remote job's sample counters. Unknown is yes,
+    so a partial build stays protected from another config."""
+    if "://" not in plan.config.output:
+        try:
+            with os.scandir(join(plan.work, "shards")) as entries:
+                return next(entries, None) is not None
+        except FileNotFoundError:
+            return False
+    counts = metrics_counts(result) if result is not None else None
+    return counts != (0, 0)
 
 
 def _failure(exc: Exception) -> Exception:
@@ -185,9 +202,11 @@ def run(
             try:
                 progress.result = pipeline.run()
                 check_finished(progress.result, options)
-            except BuildNotFinished:
-                raise
             except Exception as exc:
+                if not getattr(exc, "ran", True) or not _left_shards(plan, progress.result):
+                    release_plan(plan)  # nothing to resume: a corrected config starts afresh
+                if isinstance(exc, BuildNotFinished):
+                    raise
                 log.debug("pipeline failed", exc_info=True)
                 raise _failure(exc) from exc
             summary = read_json(join(plan.config.output, "run.json"))

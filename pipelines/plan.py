@@ -20,7 +20,7 @@ from typing import Any
 
 import fsspec
 
-from labelmill.fileio import join, read_json, write_json
+from labelmill.fileio import join, read_state, write_json
 from labelmill.manifests.keys import make_key
 from labelmill.manifests.parts import Unit, absolute, list_inputs
 from labelmill.manifests.write import OUTPUT_NAMES
@@ -139,6 +139,15 @@ def make_plan(config: BuildConfig, overwrite: bool = False) -> Plan:
     return plan
 
 
+def release_plan(plan: Plan) -> None:
+    """Remove `_work/plan.json` of a job that built no shard (it failed at start, or was a dry
+    run or a template), so the folder no longer claims a build and a corrected config needs no
+    --overwrite."""
+    fs, path = fsspec.core.url_to_fs(join(plan.work, "plan.json"))
+    if fs.exists(path):
+        fs.rm(path)
+
+
 def _plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "version": PLAN_VERSION,
@@ -156,13 +165,14 @@ def _check_previous(plan: Plan, overwrite: bool) -> None:
     old_layout = fs.exists(join(output, "manifest.parquet"))
     if not fs.exists(plan_url) and not old_layout:
         return
-    previous = read_json(plan_url) if fs.exists(plan_url) else {}
-    same = previous.get("fingerprint") == plan.fingerprint
+    previous = read_state(plan_url) if fs.exists(plan_url) else {}
+    same = previous is not None and previous.get("fingerprint") == plan.fingerprint
     if same and previous.get("version") == PLAN_VERSION:
         return
     if not overwrite:
+        what = "a damaged _work/plan.json" if previous is None else "a build with another config"
         raise ResumeError(
-            f"{output} holds a build with another config (or an older labelmill layout); "
+            f"{output} holds {what} (or an older labelmill layout); "
             "pass --overwrite to replace it, or choose another --output"
         )
     for name in (*OUTPUT_NAMES, WORK, "manifest.parquet", "rejects.parquet"):

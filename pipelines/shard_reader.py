@@ -158,6 +158,14 @@ def decode_member(suffix: str, data: bytes) -> Any:
     if ext == "npy":
         return np.load(io.BytesIO(data), allow_pickle=False)
     if ext in ("png", "jpg", "jpeg"):
+        return open_image(data)
+    raise ValueError(f"refusing to decode a .{ext} member: not a type labelmill writes")
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Decoded image bytes; ValueError for bytes that declare more than MAX_DECODED_PIXELS (a
+    decompression bomb, refused before any pixel is decoded) or do not decode."""
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
@@ -165,8 +173,11 @@ def decode_member(suffix: str, data: bytes) -> Any:
             if width * height > MAX_DECODED_PIXELS:
                 raise ValueError(f"declares {width}x{height} pixels, a decompression bomb")
             image.load()
-            return image
-    raise ValueError(f"refusing to decode a .{ext} member: not a type labelmill writes")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValueError(f"a decompression bomb: {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"does not decode: {exc}") from None
+    return image
 
 
 def decode_sample(sample: dict[str, Any]) -> dict[str, Any]:

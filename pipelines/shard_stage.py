@@ -25,7 +25,7 @@ import numpy as np
 
 from labelmill.extras import MissingExtraError
 from labelmill.fetch import fetch_options
-from labelmill.fileio import file_digest, read_json, write_json
+from labelmill.fileio import file_digest, read_state, write_json
 from labelmill.labelers.base import Labeler
 from labelmill.manifests.write import (
     REJECTS_SCHEMA,
@@ -193,11 +193,10 @@ def kept_marker(
     in place with its recorded size (and sha256 when `verify`); None when it must be rebuilt."""
     plan = context.plan
     fs, _ = fsspec.core.url_to_fs(plan.config.output)
-    url = plan.marker_url(index)
-    if not fs.exists(url):
+    marker = read_state(plan.marker_url(index))
+    if marker is None or marker.get("fingerprint") != fingerprint:
         return None
-    marker = read_json(url)
-    if marker.get("fingerprint") != fingerprint:
+    if not _well_formed(marker, plan, index):
         return None
     parts = [plan.part_url("manifest", index), plan.part_url("rejects", index)]
     if not all(fs.exists(part) for part in parts):
@@ -209,6 +208,19 @@ def kept_marker(
         if verify and file_digest(tar_url) != tar["sha256"]:
             return None
     return marker
+
+
+def _well_formed(marker: dict[str, Any], plan: Plan, index: int) -> bool:
+    """A marker whose fingerprint matches but whose body is damaged (or names a tar that is not
+    this shard's) is rebuilt, never trusted."""
+    tars = marker.get("tars")
+    return isinstance(tars, list) and all(
+        isinstance(tar, dict)
+        and tar.get("shard") == plan.shard_name(index, part)
+        and isinstance(tar.get("size"), int)
+        and isinstance(tar.get("sha256"), str)
+        for part, tar in enumerate(tars)
+    )
 
 
 def tally(rejects: Sequence[Reject]) -> tuple[dict[str, int], dict[str, list[dict[str, Any]]]]:

@@ -87,7 +87,11 @@ class EmbeddingMatcher:
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self.encoder.encode(
-            list(texts), batch_size=256, normalize_embeddings=True, convert_to_numpy=True
+            list(texts),
+            batch_size=256,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,  # workers log at INFO, which would turn bars on
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 

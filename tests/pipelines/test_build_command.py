@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,19 @@ def test_labeler_options_in_yaml_are_checked_before_work(
     code, output = labelmill("build", "--config", config)
     assert code == 2 and output.startswith(f"error: {message}") and output.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.timeout(300)
+def test_worker_processes_are_quiet_too(small_manifest, tmp_path: Path) -> None:
+    """Worker processes log at Beam's default INFO, and libraries read that level (the
+    embedding model's progress bars): stderr of a two-process harmonized build stays empty."""
+    manifest = small_manifest(tmp_path / "in", n=6)
+    words = "fluid collection in the pleural space|zebra stripes"  # reach the embedding step
+    manifest.write_text(manifest.read_text().replace("effusion|PTX", words))
+    command = [str(Path(sys.executable).parent / "labelmill"), "build", "-i", str(manifest)]
+    command += ["-o", str(tmp_path / "out"), "--quiet", "--harmonize", "chestxray14"]
+    command += ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=280)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == ""
+    assert "wrote 6 samples" in done.stdout

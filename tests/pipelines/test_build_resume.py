@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,34 @@ def test_a_failing_input_file_stops_the_build_with_one_line(tmp_path):
     with pytest.raises(ValueError, match="b.csv: required column 'image' is missing"):
         run(config(tmp_path / "parts", tmp_path / "out"), show_progress=False)
     assert not (tmp_path / "out" / "run.json").exists()
+
+
+def test_a_build_that_failed_before_any_shard_does_not_block_a_corrected_config(
+    tmp_path, monkeypatch
+):
+    """A worker that fails at the first sample leaves no plan.json, so the next command with
+    another config runs without --overwrite; a failure after shards were kept still guards."""
+    from labelmill.extras import MissingExtraError
+    from labelmill.pipelines import shard_stage
+
+    manifest = dataset(tmp_path / "data", 8)
+    out = tmp_path / "out"
+
+    def broken(*_args, **_kwargs):
+        raise MissingExtraError("pydicom", "images", "this test")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shard_stage, "load_sample", broken)
+        with pytest.raises(Exception, match="pydicom"):
+            run(config(manifest, out), show_progress=False)
+    assert not (out / "_work" / "plan.json").exists()
+    other = replace(config(manifest, out), shard_max_samples=3)
+    assert run(other, show_progress=False)["counts"]["written"] == 8
+
+    Image.fromarray(np.full((16, 16), 7, dtype=np.uint8)).save(tmp_path / "data/images/7.png")
+    with monkeypatch.context() as patch:  # the kept shards are a build to resume
+        patch.setattr(shard_stage, "load_sample", broken)
+        with pytest.raises(Exception, match="pydicom"):
+            run(other, show_progress=False)
+    with pytest.raises(ResumeError, match="--overwrite"):
+        run(config(manifest, out), show_progress=False)

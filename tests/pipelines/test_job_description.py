@@ -71,3 +71,4 @@ def test_labelmill_build_dry_run_prints_the_job_and_claims_nothing() -> None:
         fs, root = fsspec.core.url_to_fs(output)
         written = [p for p in fs.find(root) if "/_work/" not in p]
         assert written == []
+        assert not fs.exists(f"{root}/_work/plan.json")  # nothing that blocks another config
