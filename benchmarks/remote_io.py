@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_throughput import make_samples  # noqa: E402
+from build_throughput import make_images, make_manifest  # noqa: E402
 
 from labelmill import fetch  # noqa: E402
 from labelmill.pipelines.build import run  # noqa: E402
@@ -62,7 +62,8 @@ def main() -> None:
     logging.getLogger("gcsfs").setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="lm-remote-") as tmp:
         root = Path(tmp)
-        name = make_samples(root / "data", args.n).name
+        make_images(root / "data", args.n)
+        name = make_manifest(root / "data", args.n).name
 
         def local() -> tuple[str, None]:
             return str(root / "data" / name), None

@@ -20,7 +20,7 @@ from typing import Any
 import fsspec
 
 from labelmill.fileio import file_digest
-from labelmill.schemas.config import BuildConfig
+from labelmill.schemas.config import NOT_DECISIVE, BuildConfig
 from labelmill.schemas.records import InputRow, Reject
 
 # Object-store fields that change whenever an object's content does.
@@ -67,7 +67,8 @@ def config_fingerprint(config: BuildConfig) -> str:
     options = [spec.options for spec in config.labelers]
     options += [config.harmonize or {}, config.aggregate or {}]
     files = sorted(set(referenced_files(options)))
-    decisive = {k: v for k, v in config.to_json().items() if k not in ("input", "output")}
+    skipped = ("input", *NOT_DECISIVE)
+    decisive = {k: v for k, v in config.to_json().items() if k not in skipped}
     decisive["files"] = {path: _local_tree_digest(path) for path in files}
     return _digest(decisive)
 

@@ -38,6 +38,7 @@ from labelmill.pipelines.label_model_stage import VoteCounts, needs_label_model
 from labelmill.pipelines.load import LoadOptions, load_sample
 from labelmill.pipelines.plan import Plan
 from labelmill.pipelines.tar_parts import TarParts
+from labelmill.schemas.config import BuildConfig
 from labelmill.schemas.records import (
     InputRow,
     Reason,
@@ -98,19 +99,33 @@ def _load(item: tuple[InputRow, str], options: LoadOptions) -> Sample | Reject:
 
 
 def _prefetch(
-    pool: ThreadPoolExecutor, rows: list[tuple[InputRow, str]], options: LoadOptions, ahead: int
+    pool: ThreadPoolExecutor,
+    rows: list[tuple[InputRow, str]],
+    options: LoadOptions,
+    ahead: int,
+    size: int = LOAD_CHUNK,
 ) -> Iterator[Sample | Reject]:
-    """Load rows in the pool, in order, in small chunks (one task per row costs more than
-    decoding a thumbnail), keeping at most `ahead` chunks loaded but unconsumed: `pool.map`
-    would queue the whole shard and hold every decoded image at once."""
+    """Load rows in the pool, in order, in chunks of `size` (one task per local row costs more
+    than decoding a thumbnail), keeping at most `ahead` chunks loaded but unconsumed:
+    `pool.map` would queue the whole shard and hold every decoded image at once."""
     pending: deque[Future[list[Sample | Reject]]] = deque()
-    for start in range(0, len(rows), LOAD_CHUNK):
-        chunk = rows[start : start + LOAD_CHUNK]
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
         pending.append(pool.submit(lambda c: [_load(item, options) for item in c], chunk))
         if len(pending) >= ahead:
             yield from pending.popleft().result()
     while pending:
         yield from pending.popleft().result()
+
+
+def _loading(config: BuildConfig, rows: Sequence[tuple[InputRow, str]]) -> tuple[int, int]:
+    """Loader threads and rows per task for a shard: a shard with files behind a network waits
+    on round trips, so it gets `fetch_threads` one-row tasks (as img2dataset runs many threads
+    per process); a local one `load_threads` chunks, which decode rather than wait. Either way
+    the rows come out in order, so the shard's bytes do not depend on it."""
+    if any("://" in row.resolve(row.image or "") for row, _ in rows):
+        return config.fetch_threads, 1
+    return config.load_threads, LOAD_CHUNK
 
 
 def _batches(items: Iterator[Sample | Reject], size: int) -> Iterator[list[Sample | Reject]]:
@@ -257,8 +272,10 @@ def build_shard(
     if report:
         report(0, len(rejects))
     parts = TarParts(plan, index)
-    with ThreadPoolExecutor(config.load_threads) as pool, parts:
-        loaded = _prefetch(pool, list(rows), options, 2 * config.load_threads)
+    rows = list(rows)
+    threads, size = _loading(config, rows)
+    with ThreadPoolExecutor(threads) as pool, parts:
+        loaded = _prefetch(pool, rows, options, 2 * threads, size)
         for batch in _batches(loaded, config.batch_size):
             samples = [s for s in batch if isinstance(s, Sample)]
             failed = [s for s in batch if isinstance(s, Reject)]

@@ -8,8 +8,6 @@ names the option and what it expects.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,9 @@ DEFAULT_SHARD_SAMPLES = 1000
 SHARD_RAMP_START = 8  # without --shard-max-samples, shards grow 8, 16, 32, ... up to 1000
 PATH_OPTIONS = ("input", "output")  # resolved against a build.yaml's folder
 # How inputs are read, not what is built: changing them keeps a resumable build resumable.
-NOT_DECISIVE = ("output", "fetch_retries", "fetch_timeout", "user_agent")
+NOT_DECISIVE = (
+    "output", "load_threads", "fetch_threads", "fetch_retries", "fetch_timeout", "user_agent"
+)
 
 __all__ = ["BuildConfig", "ConfigError", "LabelerSpec", "load_config", "with_labeler"]
 
@@ -59,6 +59,7 @@ class BuildConfig:
     aggregate: dict[str, Any] | None = None
     batch_size: int = 32
     load_threads: int = 4
+    fetch_threads: int = 32  # for rows read over the network, which wait rather than compute
     columns: dict[str, str] = field(default_factory=dict)
     sep: str | None = None
     fetch_retries: int = 3
@@ -82,13 +83,6 @@ class BuildConfig:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    def fingerprint(self, input_sha256: str) -> str:
-        """Hash of everything that decides the output bytes (not where the output goes)."""
-        decisive = {k: v for k, v in self.to_json().items() if k not in NOT_DECISIVE}
-        decisive["input_sha256"] = input_sha256
-        payload = json.dumps(decisive, sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _labeler_specs(value: Any, base: Path | None) -> tuple[LabelerSpec, ...]:

@@ -131,6 +131,7 @@ RULES: dict[str, Rule] = {
     "aggregate": mapping,
     "batch_size": integer(1, 65_536),
     "load_threads": integer(1, 256),
+    "fetch_threads": integer(1, 1024),
     "columns": columns,
     "sep": separator,
     "fetch_retries": integer(0, 100),

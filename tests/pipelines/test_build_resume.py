@@ -62,6 +62,16 @@ def test_changed_image_or_row_rebuilds_only_its_shard(tmp_path):
     assert tars(out) == tars(clean)
 
 
+def test_how_fast_inputs_are_read_is_not_part_of_the_config(tmp_path):
+    manifest = dataset(tmp_path / "data", 8)
+    out = tmp_path / "out"
+    run(config(manifest, out), show_progress=False)
+    faster = replace(
+        config(manifest, out), load_threads=1, fetch_threads=2, fetch_timeout=5.0, fetch_retries=1
+    )
+    assert run(faster, show_progress=False)["shards_rebuilt"] == 0
+
+
 def test_a_shrunk_input_leaves_no_stale_shards(tmp_path):
     manifest = dataset(tmp_path / "data")
     out = tmp_path / "out"

@@ -22,6 +22,7 @@ def make(**options) -> BuildConfig:
         ({"max_image_side": 4}, "max_image_side: expected an integer from 8 to 1000000 or null"),
         ({"batch_size": "32"}, "batch_size: expected an integer from 1 to 65536, got '32' (str)"),
         ({"load_threads": 0}, "load_threads: expected an integer from 1 to 256, got 0 (int)"),
+        ({"fetch_threads": 2.5}, "fetch_threads: expected an integer from 1 to 1024, got 2.5"),
         ({"manifest_encoding": "base64"}, "manifest_encoding: expected a text encoding"),
         ({"manifest_encoding": "klingon"}, "manifest_encoding: expected a text encoding"),
         ({"name": "a/b"}, "name: expected 1 to 64 letters, digits, '-' or '_', got 'a/b'"),
