@@ -30,7 +30,7 @@ from apache_beam.runners.runner import PipelineState
 
 from labelmill.fileio import join, read_json
 from labelmill.filesystems import check_build_filesystems, require_filesystems
-from labelmill.manifests.parts import absolute
+from labelmill.manifests.parts import FOLDER, absolute
 from labelmill.manifests.tables import TableError
 from labelmill.pipelines.graph import build_graph
 from labelmill.pipelines.job_description import describe_pipeline, format_description, job_proto
@@ -169,8 +169,9 @@ def _out_of_space(exc: BaseException) -> OutOfSpace | None:
     while inner is not None and id(inner) not in seen:
         seen.add(id(inner))
         if isinstance(inner, OSError) and inner.errno == errno.ENOSPC:
-            return OutOfSpace(errno.ENOSPC, inner.strerror or os.strerror(errno.ENOSPC),
-                              inner.filename)
+            return OutOfSpace(
+                errno.ENOSPC, inner.strerror or os.strerror(errno.ENOSPC), inner.filename
+            )
         inner = inner.__cause__ or inner.__context__
     found = _ENOSPC_TEXT.search(str(exc))
     if found:
@@ -231,7 +232,8 @@ def run(
     require_filesystems([config.output], "the output")
     with output_lock(config.output):
         plan = make_plan(config, overwrite=overwrite)
-        if plan.units:  # the file systems named by the input, output and first rows
+        if plan.units and plan.units[0].kind != FOLDER:
+            # the file systems named by the first rows (a folder's files are in the folder)
             check_build_filesystems(replace(config, input=plan.units[0].url))
         pipeline = beam.Pipeline(options=options)
         build_graph(pipeline, plan, verify_resume, started)
