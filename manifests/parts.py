@@ -2,8 +2,9 @@
 
 An input is one manifest file, a glob or a folder of part files (one format: CSV, TSV, JSONL or
 Parquet; mixed is an error), or a folder of `images/` and `reports/`. The launcher only lists
-the files; workers cut them into *units* (a whole line-format file, one row group of a Parquet
-file, or the whole image folder) and read each unit with the same per-row parsing as
+the manifest files (and of a folder input, nothing); workers cut them into *units* (a whole
+line-format file, one row group of a Parquet file, read from its footer, or one part of the
+image folder: `manifests.folder`) and read each unit with the same per-row parsing as
 `manifests.read`, so a fix there applies here. A row's position is (unit key, row within unit);
 unit keys sort in input order, so global row numbers follow from the per-unit row counts alone.
 
@@ -17,11 +18,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import fsspec
 
 from labelmill.manifests.columns import ColumnMap, known_columns
+from labelmill.manifests.folder import IMAGES, folder_root, image_rows, top_parts
 from labelmill.manifests.read import (
     KNOWN_COLUMNS,
     REQUIRED_COLUMNS,
@@ -34,6 +35,8 @@ from labelmill.manifests.tables import FORMATS, check_columns, table_format
 from labelmill.schemas.records import InputRow, Reject
 
 FOLDER = "folder"  # the images/ + reports/ input mode
+FOLDER_PART = "folder part"  # a subfolder of images/, or a run of its top-level files
+ROWS_PER_BATCH = 10_000  # Parquet rows decoded at a time: a big row group is not held whole
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Unit:
     url: str
     kind: str
     row_group: int = -1
+    part: str | tuple[str, ...] = ""  # of a folder part: `manifests.folder.top_parts`
 
 
 def absolute(path: str) -> str:
@@ -94,7 +98,11 @@ def _hidden(relative: str) -> bool:
 
 
 def split_unit(unit: Unit) -> list[Unit]:
-    """A Parquet file as one unit per row group (read from its footer); others stay whole."""
+    """A Parquet file as one unit per row group (read from its footer), an image folder as one
+    unit per part of `images/` (one listing of its top level); others stay whole."""
+    if unit.kind == FOLDER:
+        root = folder_root(unit.url)
+        return [Unit((0, n), root, FOLDER_PART, part=p) for n, p in top_parts(root, IMAGES)]
     if unit.kind != "parquet":
         return [unit]
     import pyarrow as pa
@@ -117,6 +125,9 @@ def read_unit(
 ) -> Iterator[InputRow | Reject]:
     """The rows and row-level rejects of one unit, numbered from 1 within the unit; header
     names are matched as `manifests.read` matches them (`columns` renames known ones)."""
+    if unit.kind == FOLDER_PART:
+        yield from image_rows(unit.url, unit.part)
+        return
     if unit.row_group < 0:
         yield from iter_inputs(unit.url, encoding, columns, sep)
         return
@@ -130,11 +141,12 @@ def read_unit(
         check_columns(header, required, unit.url)
         if parquet.metadata.num_row_groups == 0:
             return
-        table = parquet.read_row_group(unit.row_group).rename_columns(header)
-    base = _parent(unit.url)
-    records: list[dict[str, Any]] = table.to_pylist()
-    for number, record in enumerate(records, start=1):
-        yield _to_row(number, record, base)
+        base, number = _parent(unit.url), 0
+        batches = parquet.iter_batches(ROWS_PER_BATCH, row_groups=[unit.row_group])
+        for batch in batches:
+            for record in batch.rename_columns(header).to_pylist():
+                number += 1
+                yield _to_row(number, record, base)
 
 
 def offsets(counts: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:

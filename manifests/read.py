@@ -22,13 +22,13 @@ from typing import Any
 import fsspec
 
 from labelmill.manifests.columns import known_columns
+from labelmill.manifests.folder import IMAGES, folder_root, has_tree, read_folder
 from labelmill.manifests.tables import BadRow, TableError, is_missing, iter_table, table_format
 from labelmill.schemas.records import InputRow, Reason, Reject, Stage
 
 REQUIRED_COLUMNS = ("id", "image")
 KNOWN_COLUMNS = {"id", "image", "report", "report_path", "labels"}
 TEXT_COLUMNS = ("id", "image", "report", "report_path")
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".dcm", ".dicom", ".bmp", ".tif", ".tiff", ".webp")
 
 
 # The manifest as a whole cannot be read; the message names the file and what is wrong.
@@ -46,7 +46,9 @@ def iter_inputs(
     `columns` renames known columns (`{"id": "Study ID"}`): a renamed column is required."""
     fs, fs_path = fsspec.core.url_to_fs(path)
     if fs.isdir(fs_path):
-        yield from _read_folder(fs, path)
+        if not has_tree(folder_root(path), IMAGES):
+            raise ManifestError(f"{path}: a folder input needs an images/ subfolder")
+        yield from read_folder(path)
         return
     base = _parent(path)
     text_table = table_format(path) in ("csv", "tsv")
@@ -165,26 +167,3 @@ def _to_row(number: int, record: dict[str, Any], base: str, typed: bool = True) 
         },
         base=base,
     )
-
-
-def _read_folder(fs: Any, path: str) -> list[InputRow]:
-    """Folder mode: `images/` and optional `reports/`, matched by file stem."""
-    root = _parent(path.rstrip("/") + "/x")
-    _, root_fs = fsspec.core.url_to_fs(root)
-    if not fs.isdir(f"{root_fs}/images"):
-        raise ManifestError(f"{path}: a folder input needs an images/ subfolder")
-
-    def listing(sub: str) -> list[str]:
-        if not fs.isdir(f"{root_fs}/{sub}"):
-            return []
-        return sorted(p[len(root_fs.rstrip("/")) + 1 :] for p in fs.find(f"{root_fs}/{sub}"))
-
-    def stem(p: str) -> str:
-        return posixpath.splitext(posixpath.basename(p))[0]
-
-    reports = {stem(p): p for p in listing("reports") if p.endswith(".txt")}
-    images = [p for p in listing("images") if p.lower().endswith(IMAGE_EXTENSIONS)]
-    return [
-        InputRow(row=n, id=stem(p), image=p, report_path=reports.get(stem(p)), base=root)
-        for n, p in enumerate(images, start=1)
-    ]

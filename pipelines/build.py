@@ -8,6 +8,7 @@ state: a dry run, a template or a failed job is never reported as a finished bui
 
 from __future__ import annotations
 
+import argparse
 import errno
 import logging
 import os
@@ -21,6 +22,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import (
     GoogleCloudOptions,
     PipelineOptions,
+    PortableOptions,
     StandardOptions,
     TestOptions,
 )
@@ -28,7 +30,7 @@ from apache_beam.runners.runner import PipelineState
 
 from labelmill.fileio import join, read_json
 from labelmill.filesystems import check_build_filesystems, require_filesystems
-from labelmill.manifests.parts import absolute
+from labelmill.manifests.parts import FOLDER, absolute
 from labelmill.manifests.tables import TableError
 from labelmill.pipelines.graph import build_graph
 from labelmill.pipelines.job_description import describe_pipeline, format_description, job_proto
@@ -39,6 +41,10 @@ from labelmill.schemas.config import BuildConfig
 
 log = logging.getLogger(__name__)
 REMOTE_RUNNERS = ("dataflowrunner", "dataflow", "testdataflowrunner")
+# The portable runner's job-service calls, its state stream included, time out after
+# --job_server_timeout (Beam's default 300 s): a longer build would end as a failed job.
+JOB_SERVER_TIMEOUT_S = 7 * 24 * 3600
+JOB_ENDPOINT_WAIT_S = 60  # the same timeout is Beam's wait for the endpoint: probe it first
 
 
 class BuildNotFinished(RuntimeError):
@@ -66,7 +72,37 @@ def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = "FnApiRunner"
+    if not _given(beam_args, "--job_server_timeout", "--job-server-timeout"):
+        options.view_as(PortableOptions).job_server_timeout = JOB_SERVER_TIMEOUT_S
     return options
+
+
+def _given(beam_args: Sequence[str], *names: str) -> bool:
+    """Whether the command line sets an option (`--name value` or `--name=value`), not only
+    whether it holds a value, since Beam fills in its defaults."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument(*names, dest="value", default=None)
+    return parser.parse_known_args(list(beam_args))[0].value is not None
+
+
+def check_job_endpoint(options: PipelineOptions) -> None:
+    """A job service named by `--job_endpoint` must answer within a minute: the long default
+    `--job_server_timeout` is also how long Beam would wait for a wrong address."""
+    endpoint = options.view_as(PortableOptions).job_endpoint
+    if not endpoint or endpoint == "embed":
+        return
+    import grpc
+
+    channel = grpc.insecure_channel(endpoint)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=JOB_ENDPOINT_WAIT_S)
+    except grpc.FutureTimeoutError as exc:
+        raise BuildNotFinished(
+            f"--job_endpoint {endpoint}: no job service answered in {JOB_ENDPOINT_WAIT_S} s",
+            ran=False,
+        ) from exc
+    finally:
+        channel.close()
 
 
 def check_paths(config: BuildConfig, options: PipelineOptions) -> BuildConfig:
@@ -133,8 +169,9 @@ def _out_of_space(exc: BaseException) -> OutOfSpace | None:
     while inner is not None and id(inner) not in seen:
         seen.add(id(inner))
         if isinstance(inner, OSError) and inner.errno == errno.ENOSPC:
-            return OutOfSpace(errno.ENOSPC, inner.strerror or os.strerror(errno.ENOSPC),
-                              inner.filename)
+            return OutOfSpace(
+                errno.ENOSPC, inner.strerror or os.strerror(errno.ENOSPC), inner.filename
+            )
         inner = inner.__cause__ or inner.__context__
     found = _ENOSPC_TEXT.search(str(exc))
     if found:
@@ -189,12 +226,14 @@ def run(
     started = time.time()
     options = pipeline_options(beam_args)
     config = check_paths(config, options)
+    check_job_endpoint(options)
     # The input's and output's file systems before the lock creates the output folder.
     require_filesystems([config.input], "the input")
     require_filesystems([config.output], "the output")
     with output_lock(config.output):
         plan = make_plan(config, overwrite=overwrite)
-        if plan.units:  # the file systems named by the input, output and first rows
+        if plan.units and plan.units[0].kind != FOLDER:
+            # the file systems named by the first rows (a folder's files are in the folder)
             check_build_filesystems(replace(config, input=plan.units[0].url))
         pipeline = beam.Pipeline(options=options)
         build_graph(pipeline, plan, verify_resume, started)

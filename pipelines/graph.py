@@ -1,6 +1,7 @@
 """The build as one Beam graph: read, dedup, shards, build, fit, finalize, outputs.
 
-    input units ─► read (one unit per worker) ─► global row numbers (per-unit counts, side input)
+    input units ─► read (one unit per worker) ─► [folder: reports joined by stem]
+      ─► global row numbers (per-unit counts, side input)
       ─► key ─► GroupByKey(key): dedup ─► GroupByKey(shard) ─► BuildShardFn (tar + parts + marker)
       ─► [dawid-skene: CombineGlobally(vote counts) ─► fit ─► FinalizeShardFn]
       ─► CombineGlobally(per-shard stats) ─► index.json, run.json
@@ -20,7 +21,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from labelmill.labelers.base import Labeler, create
-from labelmill.manifests import parts
+from labelmill.manifests import folder, parts
 from labelmill.pipelines import label_model_stage as lm
 from labelmill.pipelines.fingerprint import shard_fingerprint
 from labelmill.pipelines.harmonize_stage import harmonize_labels
@@ -196,6 +197,7 @@ def read_rows(pipeline: beam.Pipeline, plan: Plan) -> beam.PCollection:
     local = (
         pipeline
         | "Inputs" >> beam.Create(list(plan.units))
+        | "SpreadFiles" >> beam.Reshuffle()  # Parquet footers and folder listings in parallel
         | "SplitInputs" >> beam.FlatMap(parts.split_unit)
         | "SpreadInputs" >> beam.Reshuffle()
         | "Read"
@@ -203,6 +205,10 @@ def read_rows(pipeline: beam.Pipeline, plan: Plan) -> beam.PCollection:
             lambda u: ((u.key, item) for item in parts.read_unit(u, encoding, columns, sep))
         )
     )
+    if plan.units and plan.units[0].kind == parts.FOLDER:
+        root = folder.folder_root(plan.units[0].url)
+        if folder.has_tree(root, folder.REPORTS):
+            local = _with_reports(pipeline, root, local)
     offsets = (
         local
         | "UnitRows" >> beam.Map(lambda e: (e[0], e[1].row))
@@ -212,6 +218,26 @@ def read_rows(pipeline: beam.Pipeline, plan: Plan) -> beam.PCollection:
     )
     return local | "Number" >> beam.Map(
         lambda e, off: renumber(e[1], off[e[0]]), beam.pvalue.AsSingleton(offsets)
+    )
+
+
+def _with_reports(pipeline: beam.Pipeline, root: str, images: beam.PCollection) -> beam.PCollection:
+    """A folder's image rows, each given the report of its stem: `reports/` listed in parts
+    as `images/` is, one report per stem, joined by stem (a shuffle: no worker holds a list)."""
+    reports = (
+        pipeline
+        | "ReportsRoot" >> beam.Create([root])
+        | "ReportParts"
+        >> beam.FlatMap(lambda r: (part for _, part in folder.top_parts(r, folder.REPORTS)))
+        | "SpreadReportParts" >> beam.Reshuffle()
+        | "ListReports" >> beam.FlatMap(lambda p: folder.report_paths(root, p))
+        | "LastReport" >> beam.CombinePerKey(folder.last_report)
+    )
+    by_stem = images | "ByStem" >> beam.Map(lambda e: (e[1].id, e))
+    return (
+        {folder.IMAGES: by_stem, folder.REPORTS: reports}
+        | "MatchReports" >> beam.CoGroupByKey()
+        | "WithReports" >> beam.FlatMap(folder.with_report)
     )
 
 
