@@ -37,7 +37,7 @@ from labelmill.schemas.ontology import Concept, Ontology
 from labelmill.schemas.records import NEGATIVE, POSITIVE
 from labelmill.schemas.records import UNCERTAIN as UNCERTAIN_VALUE
 
-ENGINE_VERSION = "2.0.0"
+ENGINE_VERSION = "2.1.0"
 DEFAULT_IGNORED_SECTIONS = ("indication", "history", "comparison", "technique")
 # Trigger kind -> label value; historical and hypothetical mentions are not findings of this
 # study and are dropped.
