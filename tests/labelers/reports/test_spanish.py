@@ -110,6 +110,14 @@ def test_spanish_qualifiers_of_the_image_do_not_negate(qualifier: str) -> None:
     assert labels(f"neumoni {qualifier} .")["Pneumonia"] == 1
 
 
+@pytest.mark.parametrize("explanation", ["deb ser mamil", "podri trat granulom calcific"])
+def test_spanish_nodule_explained_away_keeps_the_words_between(explanation: str) -> None:
+    found = labels(f"nodul basal derech con derram pleural {explanation} .")
+    assert "Nodule" not in found
+    assert found["Effusion"] == 1
+    assert labels(f"nodul basal derech . {explanation} .")["Nodule"] == 1
+
+
 def test_english_names_are_not_spanish_phrases() -> None:
     assert labels("Effusion. Mass.") == {}
 
