@@ -108,13 +108,16 @@ class ReportEngine:
         lowered = fold_case(text)
         if self.language.fold_accents:
             lowered = lowered.translate(ACCENTS)
+        mentions = self._vocabulary.scan(lowered)
+        if not mentions and not self._no_finding:  # nothing to decide: no need for sentences
+            return LabelResult({}, [])
         sentences = [s for s in self._split(text) if self._counts(s, lowered)]
         if not sentences:
             return LabelResult({}, [])
         starts = [s.start for s in sentences]
         scopes: dict[int, SentenceTriggers] = {}  # per sentence, scanned only where needed
         evidence: list[dict[str, Any]] = []
-        for start, end, roles in self._vocabulary.scan(lowered):
+        for start, end, roles in mentions:
             index = _sentence_index(starts, sentences, start, end)
             if index is None:
                 continue
