@@ -37,7 +37,7 @@ from labelmill.schemas.ontology import Concept, Ontology
 from labelmill.schemas.records import NEGATIVE, POSITIVE
 from labelmill.schemas.records import UNCERTAIN as UNCERTAIN_VALUE
 
-ENGINE_VERSION = "2.0.0"
+ENGINE_VERSION = "2.1.0"
 DEFAULT_IGNORED_SECTIONS = ("indication", "history", "comparison", "technique")
 # Trigger kind -> label value; historical and hypothetical mentions are not findings of this
 # study and are dropped.
@@ -108,13 +108,16 @@ class ReportEngine:
         lowered = fold_case(text)
         if self.language.fold_accents:
             lowered = lowered.translate(ACCENTS)
+        mentions = self._vocabulary.scan(lowered)
+        if not mentions and not self._no_finding:  # nothing to decide: no need for sentences
+            return LabelResult({}, [])
         sentences = [s for s in self._split(text) if self._counts(s, lowered)]
         if not sentences:
             return LabelResult({}, [])
         starts = [s.start for s in sentences]
         scopes: dict[int, SentenceTriggers] = {}  # per sentence, scanned only where needed
         evidence: list[dict[str, Any]] = []
-        for start, end, roles in self._vocabulary.scan(lowered):
+        for start, end, roles in mentions:
             index = _sentence_index(starts, sentences, start, end)
             if index is None:
                 continue

@@ -54,10 +54,12 @@ class SectionSplitter:
         }
         names = trie(sorted(self._section_of)).replace("\\ ", r"[ \t]+")
         # A header starts a line or follows a sentence end (`_after_break`), and may end in a
-        # colon or a dash; `_is_header` decides whether it really is one. Matched in lowercased
-        # text, so that the regex starts with plain letters and `re` skips to them quickly.
+        # colon or a dash; `_is_header` decides whether it really is one. The scan starts at the
+        # break character before it (the text is scanned with a newline put in front), so that
+        # `re` skips at C speed to the few characters that can precede a header; matched in
+        # lowercased text.
         self._header = re.compile(
-            rf"(?P<name>{names})"
+            rf"[\n.!?;][ \t]*(?P<name>{names})"
             rf"(?:[ \t]*(?P<colon>:)|[ \t]+(?P<dash>[-\u2013\u2014]+)(?=[ \t]))?[ \t]*"
         )
 
@@ -68,12 +70,16 @@ class SectionSplitter:
         """
         spans: list[tuple[str, int, int]] = []
         current, body_start = UNKNOWN_SECTION, 0
-        for match in self._header.finditer(fold_case(text)):
-            if not _after_break(text, match.start()) or not _is_header(text, match):
+        for match in self._header.finditer("\n" + fold_case(text)):
+            name_start, name_end = match.start("name") - 1, match.end("name") - 1
+            end, punctuated = match.end() - 1, bool(match.group("colon") or match.group("dash"))
+            if not _after_break(text, name_start) or not _is_header(
+                text, name_start, name_end, end, punctuated
+            ):
                 continue
-            spans.append((current, body_start, match.start("name")))
+            spans.append((current, body_start, name_start))
             current = self._section_of[" ".join(match.group("name").split())]
-            body_start = match.end()
+            body_start = end
         spans.append((current, body_start, len(text)))
         return [span for span in spans if text[span[1] : span[2]].strip()]
 
@@ -108,20 +114,19 @@ def _after_break(text: str, start: int) -> bool:
     return i == 0 or text[i - 1] == "\n" or (i < start and text[i - 1] in ".!?;")
 
 
-def _is_header(text: str, match: re.Match[str]) -> bool:
-    """A header word counts with a colon, alone on its line, or in capitals before prose.
+def _is_header(text: str, name_start: int, name_end: int, end: int, punctuated: bool) -> bool:
+    """A header word counts with a colon or a dash, alone on its line, or in capitals before prose.
 
     "FINDINGS The heart..." is a header; "NO EFFUSION. HISTORY OF CABG." in an all-capitals
     report is not, since what follows is in capitals too.
     """
-    if match.group("colon") or match.group("dash"):
+    if punctuated:
         return True
-    line_end = text.find("\n", match.end())
-    rest = text[match.end() : len(text) if line_end < 0 else line_end]
+    line_end = text.find("\n", end)
+    rest = text[end : len(text) if line_end < 0 else line_end]
     if not rest.strip():
         return True
-    name = text[match.start("name") : match.end("name")]
-    return name.isupper() and any(ch.islower() for ch in rest)
+    return text[name_start:name_end].isupper() and any(ch.islower() for ch in rest)
 
 
 def _append_stripped(

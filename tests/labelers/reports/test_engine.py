@@ -172,6 +172,14 @@ def test_chexpert_rules() -> None:
     assert labels("Possible pneumonia.", "chexpert").get("No Finding") is None
 
 
+@pytest.mark.parametrize("text", ["Study reviewed.", "INDICATION: cough.", "Xyz abc.\n\nQrs."])
+def test_a_report_without_mentions_skips_its_sentences_but_not_no_finding(text: str) -> None:
+    """Without a mention only the No Finding rule needs the sentences: it holds when one counts."""
+    assert labels(text) == {}
+    counted = not text.startswith("INDICATION")
+    assert labels(text, "chexpert") == ({"No Finding": 1} if counted else {})
+
+
 @pytest.mark.parametrize("text", [None, "", "   \n ", "...", "\x00\ufffd\ufffd"])
 def test_empty_or_junk_text_gives_no_labels(text: str | None) -> None:
     assert labels(text) == {}

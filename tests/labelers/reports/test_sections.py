@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
-from labelmill.labelers.reports.sections import MAX_SENTENCE, find_sections, split_sentences
+from labelmill.labelers.reports.languages import load_language
+from labelmill.labelers.reports.sections import (
+    MAX_SENTENCE,
+    UNKNOWN_SECTION,
+    SectionSplitter,
+    _after_break,
+    _is_header,
+    find_sections,
+    split_sentences,
+)
 
 
 def sections(text: str) -> list[str]:
@@ -67,3 +79,41 @@ def test_run_on_text_is_cut_into_bounded_pieces() -> None:
     pieces = split_sentences(text)
     assert len(pieces) > 1 and all(s.end - s.start <= MAX_SENTENCE for s in pieces)
     assert text[pieces[0].start : pieces[0].end].startswith("word word")
+
+
+def reference_sections(splitter: SectionSplitter, text: str) -> list[tuple[str, int, int]]:
+    """The straightforward header search: every header word anywhere, then the same checks."""
+    names = "|".join(
+        re.escape(s).replace("\\ ", r"[ \t]+") for s in sorted(splitter._section_of, key=len)[::-1]
+    )
+    header = re.compile(
+        rf"(?P<name>{names})(?:[ \t]*(?P<colon>:)|[ \t]+(?P<dash>[-\u2013\u2014]+)(?=[ \t]))?[ \t]*"
+    )
+    spans, current, body_start = [], UNKNOWN_SECTION, 0
+    for match in header.finditer(text.lower()):
+        name_start, name_end = match.span("name")
+        punctuated = bool(match.group("colon") or match.group("dash"))
+        if _after_break(text, name_start) and _is_header(
+            text, name_start, name_end, match.end(), punctuated
+        ):
+            spans.append((current, body_start, name_start))
+            current = splitter._section_of[" ".join(match.group("name").split())]
+            body_start = match.end()
+    spans.append((current, body_start, len(text)))
+    return [span for span in spans if text[span[1] : span[2]].strip()]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_header_scan_equals_the_straightforward_search(language: str) -> None:
+    """The scan that starts at break characters finds what a search of every position finds."""
+    splitter = SectionSplitter(load_language(language).sections)
+    headers = [h for spellings in splitter.headers.values() for h in spellings]
+    pieces = ["no effusion", "HEART", "x", ".", ". ", ";", "?", "\n", "\n\n", " ", "\t", ":", " - "]
+    rng = random.Random(7)
+    for _ in range(3000):
+        words = [
+            rng.choice([rng.choice(headers), rng.choice(headers).upper(), rng.choice(pieces)])
+            for _ in range(rng.randint(1, 12))
+        ]
+        text = "".join(w if rng.random() < 0.5 else w + " " for w in words)
+        assert splitter.find_sections(text) == reference_sections(splitter, text), repr(text)

@@ -43,6 +43,81 @@ def test_spanish_rules(text: str, label: str, expected: int | None) -> None:
     assert labels(text).get(label) == expected
 
 
+# A hedge that proposes the reading is a finding (PadChest's convention); one that raises a
+# possibility or asks to rule out stays uncertain.
+@pytest.mark.parametrize(
+    ("hedge", "expected"),
+    [
+        ("hallazg sugest de", 1),
+        ("sugier", 1),
+        ("a valor", 1),
+        ("podri correspond a", 1),
+        ("pued relacion con", 1),
+        ("posibl", -1),
+        ("dudos", -1),
+        ("sospech de", -1),
+        ("descart", -1),
+        ("no se pued descart", -1),
+    ],
+)
+@pytest.mark.parametrize("finding", ["neumoni", "proces infecci", "derram pleural"])
+def test_spanish_hedges(hedge: str, expected: int, finding: str) -> None:
+    label = "Effusion" if finding.startswith("derram") else "Pneumonia"
+    assert labels(f"opac basal derech {hedge} {finding} .")[label] == expected
+    if expected == 1:  # a proposed reading yields to a negation that reaches the finding
+        assert labels(f"sin sign {hedge} {finding} .")[label] == 0
+
+
+@pytest.mark.parametrize("first", ["atelectasi", "edem pulmon"])
+def test_spanish_versus_names_both_readings(first: str) -> None:
+    found = labels(f"opac basal {first} vs neumoni .")
+    assert found["Pneumonia"] == 1
+    assert found["Atelectasis" if first == "atelectasi" else "Edema"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("aument ict .", 1),
+        ("lev aument indic cardi torac .", 1),
+        ("indic cardiotorac rang alto normal .", 1),
+        ("ict limit superior normal .", 1),
+        ("indic cardiotorac limit significacion patolog .", 1),
+        ("crecimient ventricul izquierd .", 1),
+        ("aument taman auricul izquierd .", 1),
+        ("cardimegali .", 1),
+        ("indic cardiotorac dentr limit normal .", 0),
+        ("indic cardiotorac normal .", 0),
+        ("ni aument ict .", 0),
+    ],
+)
+def test_spanish_cardiothoracic_index_and_chambers(text: str, expected: int) -> None:
+    assert labels(text)["Cardiomegaly"] == expected
+
+
+@pytest.mark.parametrize("head", ["patologi", "sign", "cuadr", "etiologi", "caracterist"])
+def test_spanish_infectious_process_is_pneumonia(head: str) -> None:
+    assert labels(f"aument densid basal {head} infecci .")["Pneumonia"] == 1
+    assert labels(f"{head} viric .").get("Pneumonia") == (1 if head == "etiologi" else None)
+
+
+@pytest.mark.parametrize(
+    "qualifier",
+    ["no present estudi previ", "no visibl en el estudi anterior", "sin clar correspondent"],
+)
+def test_spanish_qualifiers_of_the_image_do_not_negate(qualifier: str) -> None:
+    assert labels(f"aument densid basal {qualifier} con neumoni .")["Pneumonia"] == 1
+    assert labels(f"neumoni {qualifier} .")["Pneumonia"] == 1
+
+
+@pytest.mark.parametrize("explanation", ["deb ser mamil", "podri trat granulom calcific"])
+def test_spanish_nodule_explained_away_keeps_the_words_between(explanation: str) -> None:
+    found = labels(f"nodul basal derech con derram pleural {explanation} .")
+    assert "Nodule" not in found
+    assert found["Effusion"] == 1
+    assert labels(f"nodul basal derech . {explanation} .")["Nodule"] == 1
+
+
 def test_english_names_are_not_spanish_phrases() -> None:
     assert labels("Effusion. Mass.") == {}
 
