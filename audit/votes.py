@@ -1,7 +1,8 @@
 """A sample's votes per labeler, read the same way the aggregator reads them.
 
-Reuses the aggregator's `vote()` (labels first, else scores at 0.5, errors kept apart), so a
-number in the audit and a vote in the final record always mean the same thing.
+Reuses the aggregator's `vote()` (labels first, else scores at 0.5, errors kept apart) and its
+crosswalk implications onto the final record's labels, so a number in the audit and a vote in
+the final record always mean the same thing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from labelmill.labelers.aggregate.majority import majority
-from labelmill.labelers.aggregate.votes import ABSTAIN, source_names, vote
+from labelmill.labelers.aggregate.votes import (
+    ABSTAIN,
+    add_implied,
+    implications,
+    source_names,
+    vote,
+)
 from labelmill.schemas.records import NEGATIVE, POSITIVE, UNCERTAIN, LabelRecord
 
 FINAL = "final"
@@ -44,12 +51,14 @@ class Votes:
 def sample_votes(doc: dict[str, Any]) -> Votes:
     """Votes of every record of a `{key}.json` document (the final record excluded)."""
     records = [record_from_json(r) for r in doc.get("records") or []]
+    final = doc.get("final") or {}
+    implied = implications(frozenset(final.get("labels") or {}))
     by_source: dict[str, dict[str, Any]] = {}
     for name, record in zip(source_names(records), records, strict=True):
         mentioned = dict.fromkeys([*record.labels, *record.scores])
         cast = {label: vote(record, label) for label in mentioned}
+        add_implied(record, cast, implied)
         by_source[name] = {k: v for k, v in cast.items() if v is not ABSTAIN}
-    final = doc.get("final") or {}
     return Votes(
         key=str(doc.get("key", "")),
         id=str(doc.get("id", "")),

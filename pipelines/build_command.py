@@ -30,7 +30,6 @@ RUN_FLAGS = ("overwrite", "quiet", "verbose", "verify_resume")  # how to run, no
 SEPARATOR_NAMES = {"\\t": "\t", "tab": "\t", "semicolon": ";", "comma": ","}  # --sep '\t'
 
 
-
 def _labeler_flags(
     config: BuildConfig,
     image_model: str | None,
@@ -115,6 +114,7 @@ def _start(ctx: typer.Context, flags: dict[str, Any]) -> BuildConfig:
     image_options = {k: flags.pop(k) for k in ("topk", "threshold", "device")}
     image_options["map_size"] = _map_size(flags.pop("map_size"))
     image_options["batch_size"] = flags["batch_size"]
+    image_options["ontology"] = flags.pop("image_ontology")
     shortcuts = {
         k: flags.pop(k)
         for k in ("image_model", "report_ontology", "harmonize", "llm", "aggregate", "uncertain")
@@ -145,8 +145,10 @@ def build(
     ] = "",
     output: Annotated[str, typer.Option("--output", "-o", help="Output folder or URL.")] = "",
     config: Annotated[
-        str | None, typer.Option(help="build.yaml with any option below (paths in it are "
-                                 "relative to its folder).")
+        str | None,
+        typer.Option(
+            help="build.yaml with any option below (paths in it are relative to its folder)."
+        ),
     ] = None,
     shard_max_samples: Annotated[
         int | None, typer.Option(min=1, help="Samples per shard (default 8, 16, ... up to 1000).")
@@ -186,6 +188,10 @@ def build(
     ] = None,
     device: Annotated[
         str | None, typer.Option(help="auto | cpu | cuda, for the image model.")
+    ] = None,
+    image_ontology: Annotated[
+        str | None,
+        typer.Option(help="Map the image model's class names onto this ontology (harmonizer)."),
     ] = None,
     harmonize: Annotated[
         str | None, typer.Option(help="Map manifest labels onto this ontology.")

@@ -24,7 +24,7 @@ from labelmill.labelers.base import Labeler, create
 from labelmill.manifests import folder, parts
 from labelmill.pipelines import label_model_stage as lm
 from labelmill.pipelines.fingerprint import shard_fingerprint
-from labelmill.pipelines.harmonize_stage import harmonize_labels
+from labelmill.pipelines.harmonize_stage import harmonize_labels, needs_harmonizing
 from labelmill.pipelines.outputs import write_outputs
 from labelmill.pipelines.plan import Plan, image_extension, is_jpeg, key_of, renumber, settle_key
 from labelmill.pipelines.progress import Reporter
@@ -260,7 +260,7 @@ def build_graph(
         | "IsJpeg" >> beam.Map(lambda item: is_jpeg(item[0]))
         | "ImageFormat" >> beam.CombineGlobally(ImageFormat(config.image_format))
     )
-    if config.harmonize:
+    if needs_harmonizing(config):
         run_options = (
             kept
             | "LabelStrings" >> beam.FlatMap(lambda item: item[0].labels)

@@ -5,6 +5,10 @@ cascade (cached on disk, so a rerun costs nothing), each onto a list of labels (
 "hydropneumothorax", none when unmapped); the mapping reaches the `manifest_labels`
 labeler of every worker as a Beam side input, and the decisions (method, score, model, reason)
 are kept in `_work/harmonize.json` for run.json and the audit.
+
+An `image_model` labeler with an `ontology` has its model's class names mapped in the same step
+(`class_maps`), once per build, so every worker labels with one mapping and the mapping is part
+of every shard's fingerprint.
 """
 
 from __future__ import annotations
@@ -19,29 +23,56 @@ from labelmill.schemas.config import BuildConfig
 RunOptions = dict[str, dict[str, Any]]
 
 
+def needs_harmonizing(config: BuildConfig) -> bool:
+    """Whether the build has a Harmonize step: source labels or image classes to map."""
+    return bool(config.harmonize) or bool(_image_specs(config))
+
+
+def _image_specs(config: BuildConfig) -> list[tuple[str, str]]:
+    """(model, ontology) of every image_model labeler that maps its classes onto an ontology."""
+    return [
+        (str(spec.options.get("model", "imagenet-demo")), str(spec.options["ontology"]))
+        for spec in config.labelers
+        if spec.name == "image_model" and spec.options.get("ontology")
+    ]
+
+
 def harmonize_labels(config: BuildConfig, strings: Iterable[str], work: str) -> RunOptions:
-    """The harmonized mapping as run-time options for `manifest_labels` ({} when not asked);
-    the decisions go to `work`/harmonize.json."""
-    if not config.harmonize:
-        return {}
+    """The harmonized mappings as run-time options: `manifest_labels` gets the source labels',
+    `image_model` the class maps ({} when nothing is asked); decisions go to harmonize.json."""
     from labelmill.labelers.harmonize import Harmonizer
 
-    options = dict(config.harmonize)
-    harmonizer = Harmonizer(
-        options.pop("ontology"),
-        llm=options.pop("llm", "none"),
-        cache_dir=options.pop("cache_dir", None) or default_cache_dir("harmonize"),
-    )
+    options = dict(config.harmonize or {})
+    llm = options.pop("llm", "none")
+    cache_dir = options.pop("cache_dir", None) or default_cache_dir("harmonize")
+    ontology = options.pop("ontology", None)
     if options:
         raise ValueError(f"harmonize: unknown option(s) {sorted(options)}")
-    distinct = sorted(set(strings))
-    decisions = harmonizer.map(distinct)
-    write_json(
-        join(work, "harmonize.json"),
-        {
+    run: RunOptions = {}
+    doc: dict[str, Any] = {}
+    if ontology:
+        harmonizer = Harmonizer(ontology, llm=llm, cache_dir=cache_dir)
+        distinct = sorted(set(strings))
+        decisions = harmonizer.map(distinct)
+        doc["harmonizer"] = harmonizer.describe()
+        doc["decisions"] = [decisions[s].to_json() for s in distinct]
+        run["manifest_labels"] = {"mapping": {r: list(d.labels) for r, d in decisions.items()}}
+    class_maps: dict[str, dict[str, list[str]]] = {}
+    images = _image_specs(config)
+    if images:  # torch only for builds with an image model
+        from labelmill.labelers.images.labeler import class_map_key
+        from labelmill.labelers.images.specs import load_model
+    for model, target in images:
+        harmonizer = Harmonizer(target, llm=llm, cache_dir=cache_dir)
+        found = harmonizer.map(load_model(model).classes)
+        key = class_map_key(model, target)
+        class_maps[key] = {raw: list(d.labels) for raw, d in found.items()}
+        doc.setdefault("class_maps", {})[key] = {
             "harmonizer": harmonizer.describe(),
-            "decisions": [decisions[s].to_json() for s in distinct],
-        },
-    )
-    mapping = {raw: list(d.labels) for raw, d in decisions.items()}
-    return {"manifest_labels": {"mapping": mapping}}
+            "decisions": [d.to_json() for d in found.values()],
+        }
+    if class_maps:
+        run["image_model"] = {"class_maps": class_maps}
+    if doc:
+        write_json(join(work, "harmonize.json"), doc)
+    return run

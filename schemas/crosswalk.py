@@ -15,6 +15,11 @@ audit, so "the same finding" means the same thing everywhere. Each row is one fi
 Effusion row and in the Pneumothorax row, so it implies both. A label that no row names at all
 has no counterpart anywhere (`covers` says so); one that rows name without the target has no
 counterpart there, but may still be placed by other means.
+
+`implications(labels)` is the aggregator's view: for a set of labels a build aggregates onto,
+which other names (of any ontology) vote on which of them. An equivalent carries every vote; a
+narrower name carries only "present" and "uncertain" ("no hydropneumothorax" says nothing about
+an effusion).
 """
 
 from __future__ import annotations
@@ -62,6 +67,28 @@ class Crosswalk:
             if label in row.names(source) and target in row.equivalents:
                 found[row.equivalents[target]] = None
         return tuple(found)
+
+    def implications(self, labels: frozenset[str]) -> dict[str, tuple[Implied, ...]]:
+        """Each name outside `labels` that a row ties to one of `labels` -> what it implies."""
+        out: dict[str, dict[Implied, None]] = {}
+        for row in self.rows:
+            for target in dict.fromkeys(v for v in row.equivalents.values() if v in labels):
+                for name in row.equivalents.values():
+                    if name not in labels:
+                        out.setdefault(name, {})[Implied(target, False)] = None
+                for names in row.narrower.values():
+                    for name in names:
+                        if name not in labels:
+                            out.setdefault(name, {})[Implied(target, True)] = None
+        return {name: tuple(found) for name, found in out.items()}
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A label another name votes on; `narrower` names carry only present and uncertain votes."""
+
+    label: str
+    narrower: bool
 
 
 def parse_crosswalk(data: Any, origin: str = RESOURCE, check: bool = True) -> Crosswalk:

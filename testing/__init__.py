@@ -1,1 +1,2 @@
-"""Local stand-ins for remote services (object stores, web servers), for tests and benchmarks."""
+"""Local stand-ins for remote services (object stores, web servers) and tiny models, for tests
+and benchmarks."""

@@ -4,16 +4,23 @@ A source's vote on a label is one of: 1, 0, -1 (uncertain), ABSTAIN (the source 
 about the label) or ERROR (the source failed on this sample). They are kept apart in what is
 stored, and only 1 and 0 (after the uncertain policy) enter the arithmetic: an error is never
 read as a negative, and an abstention never as a vote.
+
+A record may vote in another ontology than the one aggregated onto (a report miner on chexpert,
+manifest labels in PadChest's names): the crosswalk table turns such names into votes on the
+aggregated labels (`implications`), so "Pleural Effusion" counts for "Effusion" and a present
+"hydropneumothorax" for both Effusion and Pneumothorax.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from labelmill.schemas.crosswalk import Implied, load_crosswalk
 from labelmill.schemas.records import NEGATIVE, POSITIVE, UNCERTAIN, LabelRecord
 
 ABSTAIN = None
@@ -26,6 +33,9 @@ _POLICY_VALUE: dict[str, float | None] = {"ignore": None, "zero": 0.0, "one": 1.
 
 Vote = int | str | None
 VALUES = (POSITIVE, NEGATIVE, UNCERTAIN)
+# Which implied vote wins where several names (or a name and the label itself) meet on a label.
+_RANK = {ABSTAIN: 0, NEGATIVE: 1, UNCERTAIN: 2, POSITIVE: 3}
+Implications = dict[str, tuple[Implied, ...]]
 
 
 def check_policy(uncertain: str) -> str:
@@ -70,10 +80,13 @@ def sample_votes(
     """label -> source -> vote, for one sample; this is what the final record stores.
 
     The same votes as `vote` for every pair, found by walking each record's own labels and
-    scores once: this runs per sample, and most records mention few of the labels."""
+    scores once: this runs per sample, and most records mention few of the labels. Names of
+    other ontologies add their votes through the crosswalk."""
     votes: dict[str, dict[str, Vote]] = {label: {} for label in labels}
+    implied = implications(frozenset(votes))
     for name, record in zip(source_names(records), records, strict=True):
         cast = _record_votes(record, votes)
+        add_implied(record, cast, implied)
         for label, by_source in votes.items():
             by_source[name] = cast[label]
     return votes
@@ -91,6 +104,36 @@ def _record_votes(record: LabelRecord, wanted: dict[str, Any]) -> dict[str, Vote
         if label in out:
             out[label] = value if value in VALUES else ERROR
     return out
+
+
+@lru_cache(maxsize=32)
+def implications(labels: frozenset[str]) -> Implications:
+    """Names outside `labels` that vote on them through the crosswalk table."""
+    return load_crosswalk().implications(labels)
+
+
+def add_implied(record: LabelRecord, out: dict[str, Vote], implied: Implications) -> None:
+    """Merge into `out` the votes `record` casts through `implied` names: present beats
+    uncertain beats absent; a narrower name's absence says nothing; errors are left alone."""
+    if not implied or record.meta.get("error"):
+        return
+    for label, score in record.scores.items():
+        if label in implied and label not in record.labels:
+            _imply(out, implied[label], _score_vote(score))
+    for label, value in record.labels.items():
+        if label in implied:
+            _imply(out, implied[label], value)
+
+
+def _imply(out: dict[str, Vote], targets: tuple[Implied, ...], value: Any) -> None:
+    if value not in VALUES:
+        return
+    for target in targets:
+        current = out.get(target.label, ABSTAIN)
+        if target.narrower and value == NEGATIVE or current == ERROR:
+            continue
+        if _RANK[value] > _RANK[current]:
+            out[target.label] = value
 
 
 def as_number(value: Vote) -> float:

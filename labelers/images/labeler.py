@@ -5,6 +5,11 @@ per worker process and device: a Dataflow VM runs one SDK process per core (or s
 threads in one), and `Shared` hands each of them the same loaded model, not one copy each.
 Batches are grouped by model input size (see preprocess.py) and cut to `batch_size`; on a GPU
 the forward pass runs under bf16 autocast with channels_last inputs.
+
+With `ontology`, the model's class names are mapped onto that ontology by the harmonizer's
+cascade (a build does it once, in its Harmonize step, and hands every worker the mapping), and
+the global labels and scores are the ontology's: a label's score is the summed softmax of the
+classes mapped onto it, and classes that map nowhere abstain. Dense maps keep class ids.
 """
 
 from __future__ import annotations
@@ -71,7 +76,11 @@ class ImageModelLabeler(Labeler):
         threshold: float = 0.5,
         batch_size: int = 32,
         device: str = "auto",
+        ontology: str | None = None,
+        class_maps: dict[str, dict[str, list[str]]] | None = None,
     ) -> None:
+        """`class_maps` (run-time, from a build's Harmonize step): `class_map_key` -> class ->
+        labels; without it an `ontology` is mapped here, on first use."""
         map_size = None if map_size == "native" else map_size  # the model's own grid, on request
         for name, value in (("topk", topk), ("batch_size", batch_size), ("map_size", map_size)):
             if value is None and name == "map_size":
@@ -82,9 +91,15 @@ class ImageModelLabeler(Labeler):
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         self.model, self.topk, self.map_size = model, topk, map_size
         self.threshold, self.batch_size, self.device = threshold, batch_size, device
+        if ontology is not None and (not isinstance(ontology, str) or not ontology):
+            raise ValueError(f"ontology: expected an ontology name or file, got {ontology!r}")
+        self.ontology = ontology
+        given = (class_maps or {}).get(class_map_key(model, ontology)) if ontology else None
+        self.class_map: dict[str, list[str]] | None = given
         self.source = f"image/{spec_name(model)}"
         self._loaded: LoadedModel | None = None
         self._normalizer: Normalizer | None = None
+        self._targets: dict[str, list[int]] = {}  # ontology label -> the classes mapped onto it
 
     def __getstate__(self) -> dict[str, Any]:
         """Ship options only; each worker loads its own model in setup()."""
@@ -93,11 +108,23 @@ class ImageModelLabeler(Labeler):
     def _load(self) -> LoadedModel:
         if self._loaded is None:
             self._loaded = shared_model(self.model, torch.device("cpu"))
+            self._map_classes(self._loaded.classes)
         return self._loaded
+
+    def _map_classes(self, classes: list[str]) -> None:
+        if self.ontology is None:
+            return
+        if self.class_map is None:
+            self.class_map = map_class_names(classes, self.ontology)
+        self._targets = {}
+        for c, name in enumerate(classes):
+            for label in self.class_map.get(name, ()):
+                self._targets.setdefault(label, []).append(c)
 
     def setup(self) -> None:
         device = resolve_device(self.device)
         self._loaded = loaded = shared_model(self.model, device)
+        self._map_classes(loaded.classes)
         self._normalizer = Normalizer(loaded.mean, loaded.std, device)
 
     @staticmethod
@@ -138,18 +165,28 @@ class ImageModelLabeler(Labeler):
         evidence = []
         for c in kept:
             y, x = divmod(int(out.peak_cell[row, c]), w)
-            evidence.append(
-                {
-                    "label": classes[c],
-                    "peak_score": round(float(out.peak_score[row, c]), 6),
-                    "peak_yx": [round((y + 0.5) / h, 6), round((x + 0.5) / w, 6)],
-                }
-            )
+            item = {
+                "label": classes[c],
+                "peak_score": round(float(out.peak_score[row, c]), 6),
+                "peak_yx": [round((y + 0.5) / h, 6), round((x + 0.5) / w, 6)],
+            }
+            if self.class_map is not None:
+                item["maps_to"] = list(self.class_map.get(classes[c], ()))
+            evidence.append(item)
+        if self.class_map is None:
+            scores = {classes[c]: float(probs[c]) for c in kept}
+        else:
+            named = {lab for c in kept for lab in self.class_map.get(classes[c], ())}
+            scores = {
+                lab: min(1.0, float(probs[cs].sum()))
+                for lab, cs in self._targets.items()
+                if lab in named
+            }
         index, score = out.index[row], out.score[row]
         return LabelRecord(
             source=self.source,
-            labels={classes[c]: 1 for c in kept},
-            scores={classes[c]: float(probs[c]) for c in kept},
+            labels=dict.fromkeys(scores, 1),
+            scores=scores,
             evidence=evidence,
             meta={
                 "model": self.model,
@@ -170,6 +207,7 @@ class ImageModelLabeler(Labeler):
             "map_size": self.map_size or "native",
             "threshold": self.threshold,
             "global_labels": "top-k of the model's pooled softmax, plus classes >= threshold",
+            **self._describe_mapping(),
             "arrays": {
                 INDEX_ARRAY: "int16 [k, H, W] class ids per location, best first",
                 SCORE_ARRAY: "float16 [k, H, W] softmax probability per location",
@@ -184,3 +222,30 @@ class ImageModelLabeler(Labeler):
                 "std": list(loaded.std),
             },
         }
+
+    def _describe_mapping(self) -> dict[str, Any]:
+        if self.ontology is None or self.class_map is None:
+            return {}
+        mapped = {name: labels for name, labels in self.class_map.items() if labels}
+        return {
+            "ontology": self.ontology,
+            "class_map": mapped,
+            "unmapped_classes": len(self.class_map) - len(mapped),
+            "mapped_labels": "ontology labels of the kept classes; score = their summed softmax",
+        }
+
+
+def class_map_key(model: str, ontology: str) -> str:
+    """How a build's Harmonize step files one model's class mapping onto one ontology."""
+    return f"{ontology} <- {model}"
+
+
+def map_class_names(
+    classes: Sequence[str], ontology: str, llm: str = "none"
+) -> dict[str, list[str]]:
+    """Class name -> ontology labels (empty when it maps nowhere), by the harmonizer's cascade."""
+    from labelmill.fileio import default_cache_dir
+    from labelmill.labelers.harmonize import Harmonizer
+
+    harmonizer = Harmonizer(ontology, llm=llm, cache_dir=default_cache_dir("harmonize"))
+    return {raw: list(d.labels) for raw, d in harmonizer.map(classes).items()}

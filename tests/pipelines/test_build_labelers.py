@@ -119,3 +119,55 @@ def test_dawid_skene_build_resumes_to_the_same_bytes(ds_build, tmp_path):
     assert summary["shards_rebuilt"] == 1
     for shard in sorted((ds_build / "shards").glob("*.tar")):
         assert (out / "shards" / shard.name).read_bytes() == shard.read_bytes()
+
+
+def test_image_classes_and_other_ontologies_vote_on_the_build_ontology(tmp_path, cache):
+    """An image model's class names go through the harmonizer once per build, and a report
+    miner on chexpert votes on chestxray14's labels through the crosswalk."""
+    from labelmill.testing.models import save_tiny_classifier
+
+    classes = ["pleural effusion", "golden retriever", "hydropneumothorax"]
+    model = f"hf:{save_tiny_classifier(tmp_path / 'chest', classes)}"
+    out = tmp_path / "out"
+    cfg = BuildConfig(
+        input=str(SAMPLE_MANIFEST),
+        output=str(out),
+        shard_max_samples=12,
+        labelers=(
+            LabelerSpec("reports", {"ontology": "chexpert"}),
+            LabelerSpec(
+                "image_model",
+                {"model": model, "topk": 3, "threshold": 0.0, "ontology": "chestxray14"},
+            ),
+        ),
+        aggregate={"method": "majority", "ontology": "chestxray14"},
+    )
+    run(cfg, show_progress=False)
+    docs = documents(out)
+    for doc in docs.values():
+        image = next(r for r in doc["records"] if r["source"].startswith("image/"))
+        assert image["labels"] == {"Effusion": 1, "Pneumothorax": 1}
+        assert doc["final"]["meta"]["votes"]["Effusion"][image["source"]] == 1
+    reports = {r["source"]: r for r in docs["study-004"]["records"]}["reports/chexpert"]
+    assert reports["labels"]["Pneumothorax"] == 1
+    effusions = [
+        d
+        for d in docs.values()
+        if any(
+            r["source"] == "reports/chexpert" and r["labels"].get("Pleural Effusion") == 1
+            for r in d["records"]
+        )
+    ]
+    assert effusions and all(
+        d["final"]["meta"]["votes"]["Effusion"]["reports/chexpert"] == 1 for d in effusions
+    )
+    run_json = json.loads((out / "run.json").read_text())
+    described = next(lab for lab in run_json["labelers"] if lab["source"].startswith("image/"))
+    assert described["class_map"] == {
+        "pleural effusion": ["Effusion"],
+        "hydropneumothorax": ["Effusion", "Pneumothorax"],
+    }
+    ((key, table),) = run_json["harmonize"]["class_maps"].items()
+    assert key == f"chestxray14 <- {model}"
+    assert {d["raw"]: d["label"] for d in table["decisions"]}["golden retriever"] is None
+    assert verify(str(out)) == []

@@ -35,3 +35,18 @@ def test_errors_name_the_row():
         parse_crosswalk({"rows": [{"chestxray14": ["Effusion"]}]}, check=False)
     with pytest.raises(OntologyError, match=r"rows\[0\] names unknown chestxray14 \['Efusion'\]"):
         parse_crosswalk({"rows": [{"chestxray14": "Efusion"}]})
+
+
+def test_implications_onto_the_labels_a_build_aggregates():
+    from labelmill.schemas.crosswalk import Implied
+    from labelmill.schemas.ontology import load_ontology
+
+    implied = load_crosswalk().implications(frozenset(load_ontology("chestxray14").labels))
+    assert implied["Pleural Effusion"] == (Implied("Effusion", False),)
+    assert set(implied["hydropneumothorax"]) == {
+        Implied("Effusion", True),
+        Implied("Pneumothorax", True),
+    }
+    assert implied["interstitial pattern"] == (Implied("Infiltration", True),)
+    # Labels of the set vote as themselves; a broader label with no counterpart implies nothing.
+    assert "Effusion" not in implied and "Lung Opacity" not in implied

@@ -80,3 +80,26 @@ def test_finalizer_from_build_config_is_json():
     assert final["scores"]["Effusion"] == 0.5
     with pytest.raises(ValueError, match="needs aggregate.model"):
         aggregator_from_config({"method": "dawid-skene"})
+
+
+def test_votes_in_another_ontology_count_through_the_crosswalk():
+    labels = ["Effusion", "Pneumothorax", "Infiltration", "Mass"]
+    chexpert = LabelRecord("reports", labels={"Pleural Effusion": 0, "Pneumothorax": 1})
+    padchest = LabelRecord(
+        "manifest",
+        labels={"hydropneumothorax": 1, "interstitial pattern": 0, "pulmonary mass": -1},
+    )
+    own = LabelRecord("image", scores={"Pleural Effusion": 0.9, "Effusion": 0.2})
+    votes = sample_votes([chexpert, padchest, own], labels)
+    assert votes["Effusion"] == {"reports": 0, "manifest": 1, "image": 1}
+    assert votes["Pneumothorax"] == {"reports": 1, "manifest": 1, "image": None}
+    # A finer finding's absence says nothing of the broader one; its uncertainty carries up.
+    assert votes["Infiltration"]["manifest"] is None
+    assert votes["Mass"]["manifest"] == -1
+    final = aggregate([chexpert, padchest], labels, "majority", "ignore")
+    assert final.labels["Pneumothorax"] == 1
+
+
+def test_an_errored_record_stays_an_error_through_the_crosswalk():
+    broken = LabelRecord("reports", labels={"Pleural Effusion": 1}, meta={"error": "boom"})
+    assert sample_votes([broken], ["Effusion"])["Effusion"] == {"reports": "error"}

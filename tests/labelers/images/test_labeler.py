@@ -177,3 +177,39 @@ def test_describe_pickle_and_registry(tiny_models) -> None:
 def test_bad_options_fail_at_construction(options) -> None:
     with pytest.raises(ValueError):
         ImageModelLabeler(**options)
+
+
+CHEST_CLASSES = ["pleural effusion", "pneumothorax", "golden retriever", "hydropneumothorax"]
+
+
+def test_class_names_map_onto_an_ontology(tmp_path, make_sample, random_image, monkeypatch):
+    from labelmill.testing.models import save_tiny_classifier
+
+    monkeypatch.setenv("LABELMILL_CACHE", str(tmp_path / "cache"))
+    folder = save_tiny_classifier(tmp_path / "chest", CHEST_CLASSES)
+    plain = ImageModelLabeler(f"hf:{folder}", topk=4, threshold=0.0, map_size=4)
+    mapped = ImageModelLabeler(f"hf:{folder}", topk=4, threshold=0.0, ontology="chestxray14")
+    sample = make_sample("a", random_image(0, 40, 48))
+    raw, record = plain.label_batch([sample])[0], mapped.label_batch([sample])[0]
+    p = raw.scores
+    assert set(p) == set(CHEST_CLASSES)
+    assert record.labels == {"Effusion": 1, "Pneumothorax": 1}
+    # A label's score is the softmax mass of every class mapped onto it.
+    effusion = p["pleural effusion"] + p["hydropneumothorax"]
+    assert record.scores["Effusion"] == pytest.approx(effusion, rel=1e-5)
+    pneumothorax = p["pneumothorax"] + p["hydropneumothorax"]
+    assert record.scores["Pneumothorax"] == pytest.approx(pneumothorax, rel=1e-5)
+    by_class = {e["label"]: e["maps_to"] for e in record.evidence}
+    assert by_class["golden retriever"] == [] and by_class["pleural effusion"] == ["Effusion"]
+    described = mapped.describe()
+    assert described["ontology"] == "chestxray14" and described["unmapped_classes"] == 1
+    assert described["class_map"]["hydropneumothorax"] == ["Effusion", "Pneumothorax"]
+    # A mapping handed in (a build's Harmonize step) is used as given.
+    key = f"chestxray14 <- hf:{folder}"
+    given = {key: {"pleural effusion": ["Nodule"]}}
+    handed = ImageModelLabeler(
+        f"hf:{folder}", topk=4, threshold=0.0, ontology="chestxray14", class_maps=given
+    )
+    assert handed.label_batch([sample])[0].labels == {"Nodule": 1}
+    with pytest.raises(ValueError, match="ontology"):
+        ImageModelLabeler(f"hf:{folder}", ontology=3)
