@@ -55,7 +55,10 @@ def _labeler_flags(
         config = replace(config, harmonize={"ontology": harmonize, "llm": llm or "none"})
     if aggregate:
         options = {**(config.aggregate or {}), "method": aggregate}
-        target = harmonize or report_ontology  # final labels live on the build's ontology
+        # Final labels live on the build's ontology.
+        target = (
+            harmonize or report_ontology or (image_options.get("ontology") if image_model else None)
+        )
         if target and "labels" not in options:
             options.setdefault("ontology", target)
         config = replace(config, aggregate=options)

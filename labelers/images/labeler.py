@@ -115,7 +115,11 @@ class ImageModelLabeler(Labeler):
         if self.ontology is None:
             return
         if self.class_map is None:
-            self.class_map = map_class_names(classes, self.ontology)
+            from labelmill.fileio import default_cache_dir
+            from labelmill.labelers.harmonize import map_names
+
+            found = map_names(classes, self.ontology, cache_dir=default_cache_dir("harmonize"))
+            self.class_map = {name: list(labels) for name, labels in found.items()}
         self._targets = {}
         for c, name in enumerate(classes):
             for label in self.class_map.get(name, ()):
@@ -238,14 +242,3 @@ class ImageModelLabeler(Labeler):
 def class_map_key(model: str, ontology: str) -> str:
     """How a build's Harmonize step files one model's class mapping onto one ontology."""
     return f"{ontology} <- {model}"
-
-
-def map_class_names(
-    classes: Sequence[str], ontology: str, llm: str = "none"
-) -> dict[str, list[str]]:
-    """Class name -> ontology labels (empty when it maps nowhere), by the harmonizer's cascade."""
-    from labelmill.fileio import default_cache_dir
-    from labelmill.labelers.harmonize import Harmonizer
-
-    harmonizer = Harmonizer(ontology, llm=llm, cache_dir=default_cache_dir("harmonize"))
-    return {raw: list(d.labels) for raw, d in harmonizer.map(classes).items()}

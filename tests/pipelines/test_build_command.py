@@ -188,6 +188,8 @@ def test_uncertain_policy_reaches_the_aggregation(
         ("  - name: report\n", "labelers: unknown labeler 'report'; known: image_model, "
          "manifest_labels, reports"),
         ("  - name: reports\n    ontology: missing.yaml\n", "reports: ontology '"),
+        ("  - name: image_model\n    ontology: chestxray15\n",
+         "image_model: ontology 'chestxray15' is neither a built-in"),
     ],
 )
 def test_labeler_options_in_yaml_are_checked_before_work(
@@ -215,3 +217,23 @@ def test_worker_processes_are_quiet_too(small_manifest, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == ""
     assert "wrote 6 samples" in done.stdout
+
+
+def test_image_ontology_maps_imagenet_classes_to_nothing_on_a_chest_ontology(
+    labelmill, small_manifest, tmp_path: Path
+) -> None:
+    """ImageNet's 1,000 class names onto chestxray14: no confident wrong answer, and the final
+    labels are the image ontology's."""
+    manifest = small_manifest(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    code, output = labelmill(
+        "build", "-i", manifest, "-o", out, "--image-model", "imagenet-demo",
+        "--image-ontology", "chestxray14", "--aggregate", "majority", "--quiet",
+    )
+    assert code == 0, output
+    run_json = json.loads((out / "run.json").read_text())
+    image = next(lab for lab in run_json["labelers"] if lab["source"].startswith("image/"))
+    assert image["class_map"] == {} and image["unmapped_classes"] == 1000
+    assert run_json["config"]["aggregate"]["ontology"] == "chestxray14"
+    for row in read_manifest(str(out)):
+        assert not dict(row["labels"]).get("image/imagenet-demo")
