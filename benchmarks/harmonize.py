@@ -218,8 +218,12 @@ def _canonical(labels: str | None) -> str | None:
     return "|".join(sorted((labels or "").split("|"))).strip("|") or None
 
 
+REPEATS = 3
+
+
 def timing(names: list[str], encoder: object) -> None:
-    """Strings/s of the cascade (cold cache) against embedding every name, in the same run."""
+    """Strings/s of the cascade (cold cache, best of REPEATS) against embedding every name,
+    in the same run."""
     import torch
 
     from labelmill.labelers.harmonize import lexical
@@ -231,15 +235,20 @@ def timing(names: list[str], encoder: object) -> None:
     print(f"\nbaseline, MiniLM embeds all {len(names)} names: {len(names) / baseline:.0f}/s")
     for ontology in ("chestxray14", "chexpert"):
         for label, crosswalk in (("shipped", True), ("rules alone", False)):
-            lexical._tokens.cache_clear()
-            lexical.stem.cache_clear()
-            started = time.perf_counter()
-            h = Harmonizer(ontology, encoder=encoder, crosswalk=crosswalk)
-            h.map(["warm up the pleural models"])  # loads the ontology's phrase embeddings
-            setup = time.perf_counter() - started
-            started = time.perf_counter()
-            decisions = h.map(names)
-            run_s = time.perf_counter() - started
+            best = None
+            for _ in range(REPEATS):  # a fresh harmonizer and cold caches each time; the best
+                lexical._tokens.cache_clear()
+                lexical.stem.cache_clear()
+                started = time.perf_counter()
+                h = Harmonizer(ontology, encoder=encoder, crosswalk=crosswalk)
+                h.map(["warm up the pleural models"])  # loads the ontology's phrase embeddings
+                setup = time.perf_counter() - started
+                started = time.perf_counter()
+                decisions = h.map(names)
+                run_s = time.perf_counter() - started
+                if best is None or run_s < best[1]:
+                    best = (setup, run_s)
+            setup, run_s = best
             embedded = sum(
                 d.method == "embedding" or "margin" in d.reason for d in decisions.values()
             )

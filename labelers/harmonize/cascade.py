@@ -42,7 +42,7 @@ from labelmill.labelers.harmonize.llm import (
 from labelmill.schemas.crosswalk import Crosswalk, load_crosswalk
 from labelmill.schemas.ontology import Ontology, load_ontology
 
-LEXICAL_MODEL = "lexical-v3"  # bump whenever steps 1-3 change: it keys the cache
+LEXICAL_MODEL = "lexical-v4"  # bump whenever steps 1-3 change: it keys the cache
 AGREEMENT_VERSION = "agree-v1"
 CROSSWALK_MODEL = "crosswalk"
 
@@ -174,14 +174,18 @@ class Harmonizer:
         return None
 
     def _crosswalk(self, raw: str) -> Decision | None:
-        """Step 2: the labels the table gives a name of another ontology, or why it has none."""
+        """Step 2: the labels the table gives a name of another ontology, or why it has none.
+
+        A name that is itself a label of another ontology is read as that label first: PadChest's
+        "vascular redistribution" has no chestxray14 counterpart, although chexpert lists the
+        phrase among its Edema synonyms (a reading of report text, not of a label)."""
         assert self.crosswalk is not None or not self._sources
         target = self.ontology.name
+        found_in = [(source, matcher.analyse(raw)) for source, matcher in self._sources]
+        found_in = [(source, found) for source, found in found_in if found.labels]
+        found_in.sort(key=lambda item: not _names_its_label(item[1]))
         refusal = None
-        for source, matcher in self._sources:
-            found = matcher.analyse(raw)
-            if not found.labels:
-                continue
+        for source, found in found_in:
             labels = tuple(
                 dict.fromkeys(
                     x for lab in found.labels for x in self.crosswalk.translate(source, lab, target)
@@ -192,9 +196,12 @@ class Harmonizer:
                 model = f"{CROSSWALK_MODEL}:{source}"
                 return Decision(raw, ordered, "crosswalk", found.score, model)
             unknown = [lab for lab in found.labels if not self.crosswalk.covers(source, lab)]
-            if refusal is None and found.score == 1.0 and len(unknown) == len(found.labels):
+            if found.score == 1.0 and len(unknown) == len(found.labels):
                 names = ", ".join(repr(lab) for lab in unknown)
-                refusal = _unmapped(raw, f"{source} {names} has no {target} counterpart")
+                no_counterpart = _unmapped(raw, f"{source} {names} has no {target} counterpart")
+                if _names_its_label(found):
+                    return no_counterpart
+                refusal = refusal or no_counterpart
         return refusal
 
     def _embedding_decision(self, raw: str, ranked: list[Candidate]) -> Decision:
@@ -252,3 +259,8 @@ def _ruled_out(analysis: Analysis) -> str:
         # The ontology says the string names something else; its neighbours are no evidence.
         return f"excluded from {', '.join(sorted(analysis.excluded))} by the ontology"
     return ""
+
+
+def _names_its_label(found: Analysis) -> bool:
+    """Whether the string is one of the labels found, not a synonym of it."""
+    return found.clean in {label.lower() for label in found.labels}
