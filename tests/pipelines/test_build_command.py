@@ -161,6 +161,13 @@ def test_explicit_separator_and_a_missing_named_column(
     assert output.startswith(f"error: {manifest}: required column 'id' is missing")
 
 
+def built(labelmill, manifest: Path, out: Path, *flags: str) -> dict:
+    """Build quietly with `flags`; the run.json of the build, which must succeed."""
+    code, output = labelmill("build", "-i", manifest, "-o", out, *flags, "--quiet")
+    assert code == 0, output
+    return json.loads((out / "run.json").read_text())
+
+
 def test_uncertain_policy_reaches_the_aggregation(
     labelmill, small_manifest, tmp_path: Path
 ) -> None:
@@ -168,12 +175,10 @@ def test_uncertain_policy_reaches_the_aggregation(
     text = manifest.read_text().replace("Small left pleural effusion.", "Possible edema.")
     manifest.write_text(text)
     out = tmp_path / "out"
-    code, output = labelmill(
-        "build", "-i", manifest, "-o", out, "--report-ontology", "chestxray14",
-        "--aggregate", "majority", "--uncertain", "ones", "--quiet",
+    run_json = built(
+        labelmill, manifest, out, "--report-ontology", "chestxray14",
+        "--aggregate", "majority", "--uncertain", "ones",
     )
-    assert code == 0, output
-    run_json = json.loads((out / "run.json").read_text())
     assert run_json["config"]["aggregate"]["uncertain"] == "one"
     rows = read_manifest(str(out))
     assert {r["target"]["Edema"] for r in rows} == {1.0}  # U-Ones: "possible edema" counts
@@ -226,12 +231,10 @@ def test_image_ontology_maps_imagenet_classes_to_nothing_on_a_chest_ontology(
     labels are the image ontology's."""
     manifest = small_manifest(tmp_path / "in", n=2)
     out = tmp_path / "out"
-    code, output = labelmill(
-        "build", "-i", manifest, "-o", out, "--image-model", "imagenet-demo",
-        "--image-ontology", "chestxray14", "--aggregate", "majority", "--quiet",
+    run_json = built(
+        labelmill, manifest, out, "--image-model", "imagenet-demo",
+        "--image-ontology", "chestxray14", "--aggregate", "majority",
     )
-    assert code == 0, output
-    run_json = json.loads((out / "run.json").read_text())
     image = next(lab for lab in run_json["labelers"] if lab["source"].startswith("image/"))
     assert image["class_map"] == {} and image["unmapped_classes"] == 1000
     assert run_json["config"]["aggregate"]["ontology"] == "chestxray14"
