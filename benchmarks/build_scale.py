@@ -12,6 +12,7 @@ Phases come from what the build leaves: planning and reading up to the first sha
 shard building up to the last one, outputs up to run.json.
 
     python benchmarks/build_scale.py --n 10000 --n 100000 [--n 1000000] [--labeled 100000]
+        [--shard-sizes 100 10000]
 """
 
 from __future__ import annotations
@@ -96,13 +97,13 @@ def service(module: str, *args: str) -> tuple[subprocess.Popen, int]:
     raise SystemExit(f"{module} did not start")
 
 
-def build(source: Path, out: Path, extra: list[str], workers: int) -> dict:
+def build(source: Path, out: Path, extra: list[str], workers: int, shard_size: int = 1000) -> dict:
     """Run one build, as Dataflow Runner v2 would: the launcher submits to a job service (the
     runner and its shuffle) whose workers come from a worker pool; returns its figures."""
     jobs, job_port = service("apache_beam.runners.portability.local_job_service_main", "--port")
     pool, pool_port = service("apache_beam.runners.worker.worker_pool_main", "--service_port")
     command = [str(Path(sys.executable).with_name("labelmill")), "build", "--input", str(source)]
-    command += ["--output", str(out), "--quiet", "--shard-max-samples", "1000", *extra]
+    command += ["--output", str(out), "--quiet", "--shard-max-samples", str(shard_size), *extra]
     command += ["--runner", "PortableRunner", "--job_endpoint", f"localhost:{job_port}"]
     command += ["--environment_type", "EXTERNAL", "--environment_config", f"localhost:{pool_port}"]
     command += ["--sdk_worker_parallelism", str(workers)]
@@ -148,6 +149,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, action="append", help="rows (repeat for several)")
     parser.add_argument("--labeled", type=int, default=0, help="rows for the DS vs majority run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--shard-sizes",
+        type=int,
+        nargs="+",
+        default=[],
+        help="also build the largest N with these samples per shard (worker RSS vs shard count)",
+    )
     args = parser.parse_args()
     sizes = args.n or [10_000, 100_000]
     figures = {}
@@ -159,6 +167,11 @@ def main() -> None:
             plain.write_text("labelers: []\n")
             figures[n] = build(source, root / f"out-{n}", ["--config", str(plain)], args.workers)
             print(json.dumps({"n": n, **figures[n]}), flush=True)
+        for shard_size in args.shard_sizes:
+            n = sizes[-1]
+            out = root / f"out-{n}-{shard_size}"
+            found = build(source, out, ["--config", str(plain)], args.workers, shard_size)
+            print(json.dumps({"n": n, "shard_max_samples": shard_size, **found}), flush=True)
         base = figures[sizes[0]]["us_per_row"]
         for n in sizes:
             ratio = figures[n]["us_per_row"] / base

@@ -41,3 +41,26 @@ def test_votes_use_the_aggregator_reading_of_scores() -> None:
         "bad": {"cat": "error"},
     }
     assert not votes.has_final
+
+
+def test_votes_in_another_ontology_are_read_onto_the_final_labels() -> None:
+    """The audit reads a chexpert source's votes on the final chestxray14 labels as the
+    aggregator does (crosswalk: equivalents both ways, narrower names upward only)."""
+    doc = {
+        "key": "k",
+        "id": "x",
+        "records": [
+            {"source": "reports/chexpert", "labels": {"Pleural Effusion": 0, "Pneumothorax": 1}},
+            {"source": "manifest", "labels": {"hydropneumothorax": 1, "alveolar pattern": 0}},
+        ],
+        "final": {"labels": {"Effusion": 1, "Pneumothorax": 1, "Infiltration": 0}, "scores": {}},
+    }
+    votes = sample_votes(doc)
+    assert votes.by_source["reports/chexpert"] == {
+        "Pleural Effusion": 0,
+        "Pneumothorax": 1,
+        "Effusion": 0,
+    }
+    manifest = votes.by_source["manifest"]
+    assert manifest["Effusion"] == 1 and manifest["Pneumothorax"] == 1
+    assert "Infiltration" not in manifest  # "no alveolar pattern" says nothing of infiltrates
