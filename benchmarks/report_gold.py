@@ -13,6 +13,7 @@ import ast
 import csv
 import gzip
 import io
+import re
 import subprocess
 import sys
 import tarfile
@@ -124,6 +125,7 @@ class Report:
     text: str
     gold: frozenset[str]
     majors: tuple[str, ...] = ()
+    places: frozenset[tuple[str, str, str]] = frozenset()  # (label, axis, value), as annotated
 
 
 def fetch_wheel(cache_dir: Path) -> Path:
@@ -137,6 +139,59 @@ def fetch_wheel(cache_dir: Path) -> Path:
         )
         found = sorted(wheels.glob("torchxrayvision-1.5.7-*.whl"))
     return found[0]
+
+
+# Location words of the annotations -> (axis, value), the values the miner's language files use.
+_SIDES = (("bilateral", "bilateral"), ("left", "left"), ("right", "right"))
+_ZONES = (
+    ("upper lobe", "upper"),
+    ("apex", "upper"),
+    ("apical", "upper"),
+    ("upper lung field", "upper"),
+    ("middle lobe", "middle"),
+    ("middle lung field", "middle"),
+    ("lingula", "middle"),
+    ("lower lobe", "lower"),
+    ("base", "lower"),
+    ("basal", "lower"),
+    ("lower lung field", "lower"),
+    ("costophrenic angle", "lower"),
+)
+
+
+def place_of(words: str) -> list[tuple[str, str]]:
+    """(axis, value) pairs one location annotation names ("base/left", "right upper lobe")."""
+    text = words.lower()
+    found = [("side", v) for k, v in _SIDES if re.search(rf"\b{k}\b", text)]
+    found = found[:1]  # "bilateral" wins over the side it also names
+    zones = [("zone", v) for k, v in _ZONES if re.search(rf"\b{k}\b", text)]
+    return found + zones[:1]
+
+
+def openi_places(majors: tuple[str, ...]) -> frozenset[tuple[str, str, str]]:
+    """(label, axis, value) from MeSH terms with location qualifiers ("Nodule/lung/base/left")."""
+    places = set()
+    for term in majors:
+        heading, *qualifiers = term.split("/")
+        for label in chestxray14_gold([term]):
+            for qualifier in qualifiers:
+                places.update((label, axis, value) for axis, value in place_of(qualifier))
+    return frozenset(places)
+
+
+def padchest_places(value: str) -> frozenset[tuple[str, str, str]]:
+    """(label, axis, value) from `LabelsLocalizationsBySentence`: each sentence's names and locs."""
+    try:
+        sentences = ast.literal_eval(value or "[]")
+    except (ValueError, SyntaxError):
+        return frozenset()
+    places = set()
+    for sentence in sentences:
+        names = [n.strip() for n in sentence if not n.startswith("loc ")]
+        labels = {PADCHEST_TO_CHESTXRAY14[n] for n in names if n in PADCHEST_TO_CHESTXRAY14}
+        for loc in (n for n in sentence if n.startswith("loc ")):
+            places.update((label, a, v) for label in labels for a, v in place_of(loc[4:]))
+    return frozenset(places)
 
 
 def chestxray14_gold(majors: list[str] | tuple[str, ...]) -> frozenset[str]:
@@ -194,7 +249,8 @@ def openi_dev(wheel: Path) -> Iterator[Report]:
         ]
         if parts:
             majors = tuple(m.text or "" for m in root.iter("major"))
-            yield Report(report_id, "\n".join(parts), chestxray14_gold(majors), majors)
+            gold = chestxray14_gold(majors)
+            yield Report(report_id, "\n".join(parts), gold, majors, openi_places(majors))
 
 
 def padchest_dev(wheel: Path) -> Iterator[Report]:
@@ -213,4 +269,5 @@ def padchest_dev(wheel: Path) -> Iterator[Report]:
         seen.add(int(report_id))
         names = {name.strip() for name in ast.literal_eval(row["Labels"] or "[]") if name}
         gold = frozenset(PADCHEST_TO_CHESTXRAY14[n] for n in names if n in PADCHEST_TO_CHESTXRAY14)
-        yield Report(int(report_id), row["Report"], gold, tuple(sorted(names)))
+        places = padchest_places(row.get("LabelsLocalizationsBySentence") or "")
+        yield Report(int(report_id), row["Report"], gold, tuple(sorted(names)), places)

@@ -157,6 +157,34 @@ def print_speed(name: str, engine: ReportEngine, reports: list[Report], seconds:
     )
 
 
+def print_locations(name: str, reports: list[Report], results: list[LabelResult]) -> None:
+    """Side and zone of found findings against the annotated ones: per (report, label, axis)
+    that the annotation places, precision of what the miner says and how often it says it."""
+    for axis in ("side", "zone"):
+        annotated = said = right = 0
+        for report, result in zip(reports, results, strict=True):
+            gold: dict[str, set[str]] = {}
+            for label, gold_axis, value in report.places:
+                if gold_axis == axis:
+                    gold.setdefault(label, set()).add(value)
+            mined: dict[str, set[str]] = {}
+            for item in result.evidence:
+                value = (item.get("location") or {}).get(axis)
+                if value and item["status"] != 0:
+                    mined.setdefault(item["label"], set()).add(value)
+            for label, values in gold.items():
+                if result.labels.get(label) not in (1, -1):
+                    continue  # a finding the miner missed is scored by the label tables
+                annotated += 1
+                if label in mined:
+                    said += 1
+                    right += bool(mined[label] & values)
+        print(
+            f"[{name}] {axis}: {right / max(said, 1):.3f} right where given ({right}/{said}), "
+            f"given for {said / max(annotated, 1):.1%} of {annotated} located findings"
+        )
+
+
 def print_summary(name: str, counts: dict[str, tuple[int, int, int]], labels: list[str]) -> None:
     macro = sum(f1(*counts[label])[2] for label in labels) / len(labels)
     print(f"{name}: micro-F1 {micro(counts, labels):.3f}  macro-F1 {macro:.3f}")
@@ -177,6 +205,7 @@ def openi_chestxray14(reports: list[Report], show: str | None) -> ReportEngine:
             f"[chestxray14, {name}] micro-F1 (14): {micro14:.3f}  macro-F1 (14): {macro14:.3f}"
             f"  micro-F1 (first 8): {micro8:.3f}"
         )
+    print_locations("OpenI locations, MeSH qualifiers", reports, results)
     print_speed("OpenI, chestxray14", engine, reports, seconds)
     return engine
 
@@ -218,6 +247,7 @@ def padchest_spanish(wheel: Path, show: str | None) -> None:
         f"[PadChest es, 1 = positive] micro-F1 (14) on ReportID % 5 in (1, 2): {halves[0]:.3f}, "
         f"in (3, 4): {halves[1]:.3f}"
     )
+    print_locations("PadChest locations, LabelsLocalizationsBySentence", reports, results)
     print_speed("PadChest, chestxray14 in Spanish", engine, reports, seconds)
 
 

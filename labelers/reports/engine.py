@@ -5,6 +5,8 @@ nearest trigger whose scope reaches it within its sentence (ConText: direction, 
 terminators, pseudo-triggers), the triggers scanned once per sentence that has a mention.
 Normal statements ("heart size is normal") deny their label outright. Values combine per label
 as present > uncertain > absent, the CheXpert convention; labels never mentioned stay null.
+A present or uncertain mention's evidence also says where it is (`location`: side and zone, the
+nearest such words of its sentence, from the language file), when its sentence names a place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from labelmill.labelers.reports.context import SentenceTriggers
 from labelmill.labelers.reports.languages import ACCENTS, load_language
+from labelmill.labelers.reports.locations import LocationFinder
 from labelmill.labelers.reports.rules import (
     HISTORICAL,
     HYPOTHETICAL,
@@ -37,7 +40,7 @@ from labelmill.schemas.ontology import Concept, Ontology
 from labelmill.schemas.records import NEGATIVE, POSITIVE
 from labelmill.schemas.records import UNCERTAIN as UNCERTAIN_VALUE
 
-ENGINE_VERSION = "2.1.0"
+ENGINE_VERSION = "2.2.0"
 DEFAULT_IGNORED_SECTIONS = ("indication", "history", "comparison", "technique")
 # Trigger kind -> label value; historical and hypothetical mentions are not findings of this
 # study and are dropped.
@@ -100,6 +103,7 @@ class ReportEngine:
             concepts.append(Concept(_OTHER_FINDING, patterns=tuple(others)))
         self._vocabulary = Vocabulary(concepts, name_is_phrase=code == ontology.language)
         self._triggers = TriggerMatcher(self.language)
+        self._locations = LocationFinder(self.language)
 
     def label(self, text: str | None) -> LabelResult:
         """Label one report; empty or missing text yields no labels."""
@@ -116,6 +120,7 @@ class ReportEngine:
             return LabelResult({}, [])
         starts = [s.start for s in sentences]
         scopes: dict[int, SentenceTriggers] = {}  # per sentence, scanned only where needed
+        places: dict[int, list[tuple[int, int, str, str]]] = {}  # location words, likewise
         evidence: list[dict[str, Any]] = []
         for start, end, roles in mentions:
             index = _sentence_index(starts, sentences, start, end)
@@ -138,7 +143,16 @@ class ReportEngine:
                 if value is None:
                     continue
                 trigger = None if decisive is None else f"{decisive.kind}: {decisive.text}"
-                evidence.append(_evidence(label, value, text, sentence, start, end, trigger))
+                item = _evidence(label, value, text, sentence, start, end, trigger)
+                if value != NEGATIVE:
+                    if index not in places:
+                        places[index] = self._locations.matches(
+                            lowered, sentence.start, sentence.end
+                        )
+                    location = self._locations.place(places[index], lowered, start, end)
+                    if location:
+                        item["location"] = location
+                evidence.append(item)
         labels = _combine(evidence)
         blocked = labels.pop(_OTHER_FINDING, NEGATIVE) != NEGATIVE
         evidence = [e for e in evidence if e["label"] != _OTHER_FINDING]

@@ -1,6 +1,7 @@
 """Languages as data: section headers and trigger vocabulary per language, one YAML file each.
 
-`lang/en.yaml` and `lang/es.yaml` ship with labelmill; a new language is a new file with the same
+`lang/en.yaml` and `lang/es.yaml` ship with labelmill (`locations`, the words that place a
+finding on a side or zone, are optional); a new language is a new file with the same
 fields (shipped in `lang/`, or passed by path), not new code. Loading validates every field and
 compiles every pattern, so a typo names its file and field instead of failing mid-build.
 """
@@ -59,6 +60,17 @@ class Language:
     triggers: tuple[TriggerRule, ...]
     finding_openers: tuple[str, ...] = ()
     fold_accents: bool = False  # match "neumotórax" and PadChest's "neumotorax" alike
+    locations: tuple[LocationRule, ...] = ()
+    location_breaks: tuple[str, ...] = ()  # words a location does not reach across ("and")
+
+
+@dataclass(frozen=True)
+class LocationRule:
+    """Patterns that place a finding: `axis` (side, zone) takes `value` (left, lower)."""
+
+    axis: str
+    value: str
+    patterns: tuple[str, ...]
 
 
 def available_languages() -> list[str]:
@@ -111,7 +123,27 @@ def parse_language(data: Any, origin: str) -> Language:
     fold = data.get("fold_accents", False)
     if not isinstance(fold, bool):
         raise LanguageError(f"{origin}: 'fold_accents' must be true or false")
-    return Language(data["language"], parsed_sections, triggers, openers, fold)
+    locations = _locations(data.get("locations") or {}, f"{origin}: locations")
+    breaks = _strings(data.get("location_breaks") or [], f"{origin}: location_breaks")
+    for pattern in breaks:
+        _check(pattern, f"{origin}: location_breaks")
+    return Language(data["language"], parsed_sections, triggers, openers, fold, locations, breaks)
+
+
+def _locations(value: Any, where: str) -> tuple[LocationRule, ...]:
+    """`locations: {axis: {value: [patterns]}}`, validated."""
+    if not isinstance(value, dict):
+        raise LanguageError(f"{where} must map axes (side, zone) to values and their patterns")
+    rules = []
+    for axis, values in value.items():
+        if not isinstance(values, dict) or not values:
+            raise LanguageError(f"{where}.{axis} must map values (left, lower) to patterns")
+        for name, patterns in values.items():
+            found = _strings(patterns, f"{where}.{axis}.{name}")
+            for pattern in found:
+                _check(pattern, f"{where}.{axis}.{name}")
+            rules.append(LocationRule(str(axis), str(name), found))
+    return tuple(rules)
 
 
 def _base_letter(ch: str) -> str:

@@ -41,7 +41,9 @@ def test_label_batch_returns_one_record_per_sample_in_order() -> None:
         "end",
         "section",
         "trigger",
+        "location",
     }
+    assert first.evidence[0]["location"] == {"side": "left"}
     assert records[1].evidence == []
 
 

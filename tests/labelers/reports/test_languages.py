@@ -56,6 +56,11 @@ def test_unknown_or_unsafe_codes_are_refused(code: str) -> None:
         ({"triggers": [{"kind": "negated", "direction": "both", "patterns": []}]}, "patterns"),
         ({"sections": []}, "sections"),
         ({"finding_openers": ["(x"]}, "finding_openers"),
+        ({"locations": ["left"]}, "locations must map axes"),
+        ({"locations": {"side": ["left"]}}, "locations.side must map values"),
+        ({"locations": {"side": {"left": "left"}}}, "locations.side.left must be a list"),
+        ({"locations": {"side": {"left": ["(left)"]}}}, "(?:"),
+        ({"location_breaks": ["(x"]}, "location_breaks"),
     ],
 )
 def test_bad_language_files_name_the_field(change: dict, message: str) -> None:
