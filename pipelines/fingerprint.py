@@ -1,11 +1,13 @@
 """Fingerprints that tell a resumed build whether a finished shard may be kept.
 
 A shard is kept only when everything that decides its bytes is unchanged: the config, the
-content of the ontology and model files it names, the harmonized mapping, the build's image
-format, the shard's rows as parsed, and every image and report file the rows point at. Files
-are identified by a cheap signature that any content change alters (local: size, mtime in
-nanoseconds and inode; object stores: size and the store's etag, generation or checksum),
-taken on the worker that owns the shard, so the launcher never touches a row.
+content of the ontology and model files it names, labelmill's own version, report-engine
+version and shipped data files (built-in ontologies, the crosswalk, language files), the
+harmonized mapping, the build's image format, the shard's rows as parsed, and every image and
+report file the rows point at. Files are identified by a cheap signature that any content change
+alters (local: size, mtime in nanoseconds and inode; object stores: size and the store's etag,
+generation or checksum), taken on the worker that owns the shard, so the launcher never touches
+a row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import fsspec
@@ -70,7 +74,24 @@ def config_fingerprint(config: BuildConfig) -> str:
     skipped = ("input", *NOT_DECISIVE)
     decisive = {k: v for k, v in config.to_json().items() if k not in skipped}
     decisive["files"] = {path: _local_tree_digest(path) for path in files}
+    decisive["labelmill"] = own_digest()
     return _digest(decisive)
+
+
+@lru_cache(maxsize=1)
+def own_digest() -> dict[str, str]:
+    """labelmill's version, its report engine's, and sha256 over its shipped YAML data, so
+    that an upgrade that changes what a shard holds never keeps an older shard."""
+    from labelmill import __version__
+    from labelmill.labelers.reports.engine import ENGINE_VERSION
+
+    digest = hashlib.sha256()
+    for package in ("labelmill.ontologies", "labelmill.labelers.reports.lang"):
+        folder = resources.files(package)
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".yaml"):
+                digest.update(f"{package}/{entry.name}\n".encode() + entry.read_bytes())
+    return {"version": __version__, "engine": ENGINE_VERSION, "data": digest.hexdigest()}
 
 
 def file_signature(url: str) -> str:
