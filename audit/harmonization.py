@@ -3,7 +3,8 @@
 Two sources, either may be missing: the harmonizer's decisions (run.json's `harmonize` or the
 build's `_work/harmonize.json`: a list of decisions, a mapping raw -> decision, or either under
 a `decisions` key beside the harmonizer's description), and the manifest records' evidence
-({raw, label, status}), which also says how many samples used each string.
+({raw, label, status}), which also says how many samples used each string. An image model's
+class names mapped in the same step (`class_maps`) are listed beside them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Harmonization:
     def __init__(self, run: dict[str, Any], record: Any) -> None:
         self.decisions = decisions(record)
         self.harmonizer = record.get("harmonizer") if isinstance(record, dict) else None
+        maps = record.get("class_maps") if isinstance(record, dict) else None
+        self.class_maps = maps if isinstance(maps, dict) else {}
         self.config = (run.get("config") or {}).get("harmonize")
         self.uses: Counter[str] = Counter()
         self.mapped_to: dict[str, str | None] = {}
@@ -72,4 +75,16 @@ class Harmonization:
             "mapped_use_rate": rate(mapped_uses, uses),
             "methods": dict(sorted(Counter(str(r["method"]) for r in rows if r["method"]).items())),
             "table": rows,
+            "class_maps": [
+                _class_map(key, value) for key, value in sorted(self.class_maps.items())
+            ],
         }
+
+
+def _class_map(key: str, value: Any) -> dict[str, Any]:
+    """One image model's classes onto one ontology: how many, and the ones that map."""
+    found = decisions(value)
+    mapped = [
+        {"raw": raw, **{f: d.get(f) for f in FIELDS}} for raw, d in found.items() if d.get("label")
+    ]
+    return {"key": key, "classes": len(found), "mapped": mapped}

@@ -269,9 +269,10 @@ def example(e: dict[str, Any]) -> str:
 def harmonization(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
     h = m["harmonization"]
     lead = "Raw label strings of the manifest mapped onto the ontology: how, how sure, how often."
+    classes = "".join(class_map(c) for c in h.get("class_maps") or [])
     if not h["harmonized"]:
         manifest = m["distribution"]["sources"].get("manifest", {}).get("labels", {})
-        return lead, absent(
+        return lead, classes + absent(
             "Manifest labels were not harmonized (--harmonize ONTOLOGY); they are compared with "
             f"other labelers by their raw names ({num(len(manifest))} distinct strings)."
         )
@@ -301,4 +302,15 @@ def harmonization(m: dict[str, Any], figs: dict[str, str]) -> tuple[str, str]:
             + ", ".join(f"<code>{escape(s)}</code>" for s in h["unmapped"][:100])
             + "</p>"
         )
-    return lead, "".join(out)
+    return lead, "".join(out) + classes
+
+
+def class_map(c: dict[str, Any]) -> str:
+    """An image model's class names mapped onto the ontology (the ones that map)."""
+    rows = [[r["raw"], r["label"], r["method"], r["score"], r["reason"]] for r in c["mapped"]]
+    head = (
+        f"<h3>Image classes: <code>{escape(c['key'])}</code></h3>"
+        f"<p>{num(len(rows))} of {num(c['classes'])} classes map onto the ontology; "
+        "the others abstain.</p>"
+    )
+    return head + (table(["class", "label", "method", "score", "reason"], rows, 50) if rows else "")

@@ -171,3 +171,13 @@ def test_image_classes_and_other_ontologies_vote_on_the_build_ontology(tmp_path,
     assert key == f"chestxray14 <- {model}"
     assert {d["raw"]: d["label"] for d in table["decisions"]}["golden retriever"] is None
     assert verify(str(out)) == []
+    from labelmill.audit import audit
+
+    metrics = audit(str(out), str(tmp_path / "audit"))
+    (listed,) = metrics["harmonization"]["class_maps"]
+    assert listed["classes"] == 3 and {r["raw"] for r in listed["mapped"]} == {
+        "pleural effusion",
+        "hydropneumothorax",
+    }
+    page = (tmp_path / "audit" / "index.html").read_text()
+    assert "Image classes" in page and "2 of 3 classes map onto the ontology" in page
