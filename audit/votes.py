@@ -14,7 +14,6 @@ from labelmill.labelers.aggregate.majority import majority
 from labelmill.labelers.aggregate.votes import (
     ABSTAIN,
     add_implied,
-    implications,
     source_names,
     vote,
 )
@@ -52,12 +51,12 @@ def sample_votes(doc: dict[str, Any]) -> Votes:
     """Votes of every record of a `{key}.json` document (the final record excluded)."""
     records = [record_from_json(r) for r in doc.get("records") or []]
     final = doc.get("final") or {}
-    implied = implications(frozenset(final.get("labels") or {}))
+    wanted = final.get("labels") or {}
     by_source: dict[str, dict[str, Any]] = {}
     for name, record in zip(source_names(records), records, strict=True):
         mentioned = dict.fromkeys([*record.labels, *record.scores])
         cast = {label: vote(record, label) for label in mentioned}
-        add_implied(record, cast, implied)
+        add_implied(record, cast, wanted)
         by_source[name] = {k: v for k, v in cast.items() if v is not ABSTAIN}
     return Votes(
         key=str(doc.get("key", "")),

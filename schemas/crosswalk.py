@@ -16,10 +16,9 @@ Effusion row and in the Pneumothorax row, so it implies both. A label that no ro
 has no counterpart anywhere (`covers` says so); one that rows name without the target has no
 counterpart there, but may still be placed by other means.
 
-`implications(labels)` is the aggregator's view: for a set of labels a build aggregates onto,
-which other names (of any ontology) vote on which of them. An equivalent carries every vote; a
-narrower name carries only "present" and "uncertain" ("no hydropneumothorax" says nothing about
-an effusion).
+`implied_by()` is the aggregator's view: which labels (of any ontology) each name votes on. An
+equivalent carries every vote; a narrower name carries only "present" and "uncertain" ("no
+hydropneumothorax" says nothing about an effusion).
 """
 
 from __future__ import annotations
@@ -68,18 +67,17 @@ class Crosswalk:
                 found[row.equivalents[target]] = None
         return tuple(found)
 
-    def implications(self, labels: frozenset[str]) -> dict[str, tuple[Implied, ...]]:
-        """Each name outside `labels` that a row ties to one of `labels` -> what it implies."""
+    def implied_by(self) -> dict[str, tuple[Implied, ...]]:
+        """Each name a row holds -> the row's equivalent labels it votes on (not itself)."""
         out: dict[str, dict[Implied, None]] = {}
         for row in self.rows:
-            for target in dict.fromkeys(v for v in row.equivalents.values() if v in labels):
-                for name in row.equivalents.values():
-                    if name not in labels:
-                        out.setdefault(name, {})[Implied(target, False)] = None
-                for names in row.narrower.values():
-                    for name in names:
-                        if name not in labels:
-                            out.setdefault(name, {})[Implied(target, True)] = None
+            targets = list(dict.fromkeys(row.equivalents.values()))
+            names = [(n, False) for n in row.equivalents.values()]
+            names += [(n, True) for found in row.narrower.values() for n in found]
+            for name, narrower in names:
+                for target in targets:
+                    if target != name:
+                        out.setdefault(name, {})[Implied(target, narrower)] = None
         return {name: tuple(found) for name, found in out.items()}
 
 

@@ -7,14 +7,14 @@ read as a negative, and an abstention never as a vote.
 
 A record may vote in another ontology than the one aggregated onto (a report miner on chexpert,
 manifest labels in PadChest's names): the crosswalk table turns such names into votes on the
-aggregated labels (`implications`), so "Pleural Effusion" counts for "Effusion" and a present
+aggregated labels (`add_implied`), so "Pleural Effusion" counts for "Effusion" and a present
 "hydropneumothorax" for both Effusion and Pneumothorax.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +35,6 @@ Vote = int | str | None
 VALUES = (POSITIVE, NEGATIVE, UNCERTAIN)
 # Which implied vote wins where several names (or a name and the label itself) meet on a label.
 _RANK = {ABSTAIN: 0, NEGATIVE: 1, UNCERTAIN: 2, POSITIVE: 3}
-Implications = dict[str, tuple[Implied, ...]]
 
 
 def check_policy(uncertain: str) -> str:
@@ -83,10 +82,9 @@ def sample_votes(
     scores once: this runs per sample, and most records mention few of the labels. Names of
     other ontologies add their votes through the crosswalk."""
     votes: dict[str, dict[str, Vote]] = {label: {} for label in labels}
-    implied = implications(frozenset(votes))
     for name, record in zip(source_names(records), records, strict=True):
         cast = _record_votes(record, votes)
-        add_implied(record, cast, implied)
+        add_implied(record, cast, votes)
         for label, by_source in votes.items():
             by_source[name] = cast[label]
     return votes
@@ -106,29 +104,34 @@ def _record_votes(record: LabelRecord, wanted: dict[str, Any]) -> dict[str, Vote
     return out
 
 
-@lru_cache(maxsize=32)
-def implications(labels: frozenset[str]) -> Implications:
-    """Names outside `labels` that vote on them through the crosswalk table."""
-    return load_crosswalk().implications(labels)
+@lru_cache(maxsize=1)
+def _implied_by() -> dict[str, tuple[Implied, ...]]:
+    return load_crosswalk().implied_by()
 
 
-def add_implied(record: LabelRecord, out: dict[str, Vote], implied: Implications) -> None:
-    """Merge into `out` the votes `record` casts through `implied` names: present beats
-    uncertain beats absent; a narrower name's absence says nothing; errors are left alone."""
-    if not implied or record.meta.get("error"):
+def add_implied(record: LabelRecord, out: dict[str, Vote], wanted: Container[str]) -> None:
+    """Merge into `out` the votes `record` casts on `wanted` labels through names of other
+    ontologies: present beats uncertain beats absent; a narrower name's absence says nothing;
+    errors are left alone. Names that are wanted labels themselves vote only as themselves."""
+    if record.meta.get("error"):
         return
+    implied = _implied_by()
     for label, score in record.scores.items():
-        if label in implied and label not in record.labels:
-            _imply(out, implied[label], _score_vote(score))
+        if label in implied and label not in record.labels and label not in wanted:
+            _imply(out, implied[label], _score_vote(score), wanted)
     for label, value in record.labels.items():
-        if label in implied:
-            _imply(out, implied[label], value)
+        if label in implied and label not in wanted:
+            _imply(out, implied[label], value, wanted)
 
 
-def _imply(out: dict[str, Vote], targets: tuple[Implied, ...], value: Any) -> None:
+def _imply(
+    out: dict[str, Vote], targets: tuple[Implied, ...], value: Any, wanted: Container[str]
+) -> None:
     if value not in VALUES:
         return
     for target in targets:
+        if target.label not in wanted:
+            continue
         current = out.get(target.label, ABSTAIN)
         if target.narrower and value == NEGATIVE or current == ERROR:
             continue
