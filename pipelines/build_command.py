@@ -45,6 +45,8 @@ def _labeler_flags(
 
     if report_ontology:
         config = with_labeler(config, LabelerSpec("reports", {"ontology": report_ontology}))
+    if image_options.get("ontology") and not image_model:
+        raise ConfigError("--image-ontology maps an image model's classes: add --image-model")
     if image_model:
         options = {
             "model": image_model,

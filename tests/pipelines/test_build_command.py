@@ -240,3 +240,12 @@ def test_image_ontology_maps_imagenet_classes_to_nothing_on_a_chest_ontology(
     assert run_json["config"]["aggregate"]["ontology"] == "chestxray14"
     for row in read_manifest(str(out)):
         assert not dict(row["labels"]).get("image/imagenet-demo")
+
+
+def test_image_ontology_without_a_model_is_refused(labelmill, small_manifest, tmp_path) -> None:
+    manifest = small_manifest(tmp_path / "in", n=2)
+    code, output = labelmill(
+        "build", "-i", manifest, "-o", tmp_path / "out", "--image-ontology", "chestxray14"
+    )
+    assert code == 2 and output.startswith("error: --image-ontology maps an image model")
+    assert not (tmp_path / "out").exists()
