@@ -78,7 +78,11 @@ def read_input(row: InputRow, path: str, stage: str, missing: str, limits: FileL
     with os.fdopen(fd, "rb") as fh:
         _check_size(info.st_size, path, stage, limits.max_file_bytes)
         try:
-            data = fh.read(limits.max_file_bytes + 1)
+            # Ask for the size fstat gave (plus one byte, to notice growth): a read of
+            # max_file_bytes allocates that much before it shrinks, for every tiny file.
+            data = fh.read(info.st_size + 1)
+            if len(data) > info.st_size:  # it grew since fstat (or a /proc file says 0)
+                data += fh.read(limits.max_file_bytes + 1 - len(data))
         except OSError as exc:
             raise RejectError(stage, Reason.UNREADABLE_FILE, f"{path}: {exc.strerror}") from exc
     _check_size(len(data), path, stage, limits.max_file_bytes)  # it grew while we read
