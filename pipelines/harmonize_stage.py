@@ -48,10 +48,17 @@ def harmonize_labels(config: BuildConfig, strings: Iterable[str], work: str) -> 
     ontology = options.pop("ontology", None)
     if options:
         raise ValueError(f"harmonize: unknown option(s) {sorted(options)}")
+    harmonizers: dict[str, Harmonizer] = {}  # one per ontology: its phrases embedded once
+
+    def harmonizer_for(name: str) -> Harmonizer:
+        if name not in harmonizers:
+            harmonizers[name] = Harmonizer(name, llm=llm, cache_dir=cache_dir)
+        return harmonizers[name]
+
     run: RunOptions = {}
     doc: dict[str, Any] = {}
     if ontology:
-        harmonizer = Harmonizer(ontology, llm=llm, cache_dir=cache_dir)
+        harmonizer = harmonizer_for(ontology)
         distinct = sorted(set(strings))
         decisions = harmonizer.map(distinct)
         doc["harmonizer"] = harmonizer.describe()
@@ -63,7 +70,7 @@ def harmonize_labels(config: BuildConfig, strings: Iterable[str], work: str) -> 
         from labelmill.labelers.images.labeler import class_map_key
         from labelmill.labelers.images.specs import load_model
     for model, target in images:
-        harmonizer = Harmonizer(target, llm=llm, cache_dir=cache_dir)
+        harmonizer = harmonizer_for(target)
         found = harmonizer.map(load_model(model).classes)
         key = class_map_key(model, target)
         class_maps[key] = {raw: list(d.labels) for raw, d in found.items()}

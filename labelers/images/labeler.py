@@ -25,6 +25,7 @@ from labelmill.labelers.base import Labeler
 from labelmill.labelers.images.dense import DenseOutputs, check_class_count, kept_classes, summarize
 from labelmill.labelers.images.preprocess import MAX_ASPECT, Normalizer, check_pixels, group_by_size
 from labelmill.labelers.images.specs import LoadedModel, load_model, spec_name
+from labelmill.schemas.ontology import load_ontology
 from labelmill.schemas.records import LabelRecord, Sample
 
 DEFAULT_MAP_SIZE = 15  # every map [k, 15, 15], as in ReLabel, so that a DataLoader can stack them
@@ -91,8 +92,10 @@ class ImageModelLabeler(Labeler):
             raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         self.model, self.topk, self.map_size = model, topk, map_size
         self.threshold, self.batch_size, self.device = threshold, batch_size, device
-        if ontology is not None and (not isinstance(ontology, str) or not ontology):
-            raise ValueError(f"ontology: expected an ontology name or file, got {ontology!r}")
+        if ontology is not None:
+            if not isinstance(ontology, str) or not ontology:
+                raise ValueError(f"ontology: expected an ontology name or file, got {ontology!r}")
+            load_ontology(ontology)  # a bad name fails here, before any class is mapped
         self.ontology = ontology
         given = (class_maps or {}).get(class_map_key(model, ontology)) if ontology else None
         self.class_map: dict[str, list[str]] | None = given
@@ -108,7 +111,6 @@ class ImageModelLabeler(Labeler):
     def _load(self) -> LoadedModel:
         if self._loaded is None:
             self._loaded = shared_model(self.model, torch.device("cpu"))
-            self._map_classes(self._loaded.classes)
         return self._loaded
 
     def _map_classes(self, classes: list[str]) -> None:
